@@ -149,6 +149,7 @@ struct Type {
     int numa_node;          /* MAP: -1 if unset */
     int kbtf_id;            /* kernel BTF type id (0 = none) */
     Pos pos;
+    int rstate;             /* resolution: 0 new, 1 in progress, 2 done */
     Func *prog;             /* TY_PROGRAM: which program */
     struct Impl *impl;      /* TY_IMPL */
     Node *len_expr;         /* parser: ARRAY/STR length, MAP max_entries */
@@ -273,6 +274,10 @@ struct Node {
     Func *func;             /* N_CALL of a user function */
     int tail_call;          /* N_CALL is a tail call into program kind */
     bool unreachable_arm;   /* N_ARM shadowed by earlier arms */
+    bool implicit;          /* N_CAST inserted by the checker */
+    bool in_try;            /* N_CALL/N_THROW inside a try block of its function */
+    bool is_rebind;         /* N_ASSIGN: mapref variable re-bound to a map entry */
+    bool is_presence;       /* N_BINARY ==/!= null on a map entry or reference */
 };
 
 /* A local variable or parameter of one function. */
@@ -322,6 +327,10 @@ struct Func {
     bool called;            /* reachable from a program */
     int helper_id;          /* FN_EXTERN: BPF helper number, or 0 = kfunc */
     bool is_priv;           /* priv: not visible through an import */
+    bool probe_syscall;     /* @probe on a syscall: __x64_sys_NAME, args from pt_regs */
+    VEC(Node *) calls;      /* every call site in the body (call graph) */
+    bool throws;            /* may throw to its caller (after propagation) */
+    int index;              /* position in Program.funcs */
     VEC(Func *) callees;
 };
 
@@ -371,6 +380,7 @@ typedef struct Decl {
     Type *type;
     Sym *sym;
     Impl *impl;
+    bool in_header;         /* declared in an included .kh file */
 } Decl;
 
 struct Program {
@@ -384,6 +394,34 @@ struct Program {
     VEC(Type *) types;      /* user structs and enums */
     VEC(Module *) modules;
 };
+
+/* ---- builtins.c: built-in functions, helpers and constants ------------- */
+
+typedef enum {
+    B_NONE,
+    B_PRINT, B_LOAD, B_ATTACH, B_DETACH, B_REGISTER, B_TEST, B_DISPATCH, B_SLEEP,
+    B_DAEMON, B_EXIT, B_READ,
+    B_HTONS, B_NTOHS, B_HTONL, B_NTOHL,
+    B_HELPER,       /* a BPF helper; Node.ival holds its number */
+    B_RB_RESERVE, B_RB_SUBMIT, B_RB_DISCARD, B_RB_OUTPUT, B_RB_ON_EVENT,
+    B_PER_CPU,
+    B_KERNEL_CALL,  /* a kernel-module call passed through to the kernel API */
+} Builtin;
+
+/* Where a built-in may be called. */
+enum { IN_EBPF = 1, IN_USER = 2, IN_KMOD = 4, IN_TEST = 8, IN_ALL = 15 };
+
+typedef struct BuiltinFn { const char *name; Builtin id; int where; } BuiltinFn;
+/* A BPF helper: sig is "R:PPP" with R the result and P each parameter:
+ * u/U/i/I u32/u64/i32/i64, p any pointer, c the context, M a map,
+ * f a @helper function, v void (result), . more (variadic). */
+typedef struct Helper { const char *name; int id; const char *sig; } Helper;
+
+const BuiltinFn *builtin_fn(const char *name);
+const Helper *helper_by_name(const char *name);
+const Helper *helper_by_id(int id);
+bool builtin_const(const char *name, i128 *val);
+Type *builtin_type(const char *name);   /* perf_options, perf_type, ... */
 
 /* ---- entry points ------------------------------------------------------ */
 

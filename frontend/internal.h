@@ -44,3 +44,54 @@ void types_init(void);
 void lex_reset(void);
 
 #endif
+
+/* ---- the checker's shared state and entry points --------------------- */
+
+typedef struct Checker {
+    Program *prog;
+    FrontOpts *opts;
+    Module *mod;            /* module whose names are in scope */
+    Func *fn;               /* function being checked, NULL at top level */
+    Scope *scope;           /* innermost local scope */
+    int loops, trys, defers;
+    bool tail_ok;           /* a call here may be a tail call */
+    StrMap assigned;        /* names assigned anywhere in fn (for const vars) */
+} Checker;
+extern Checker C;
+
+/* check.c */
+Sym *lookup(const char *name);
+Sym *lookup_in(Module *m, const char *name);
+Type *resolve_type(Type *t);
+bool eval_const(Sym *s);
+int target_bit(Func *f);
+bool is_program(Func *f);
+bool in_ebpf(void);
+void declare_local(Var *v);
+void push_scope(void);
+void pop_scope(void);
+
+/* check_expr.c */
+Type *check_expr(Node *n, Type *want);
+void check_value(Node **np, Type *want);         /* check and make concrete */
+void coerce(Node **np, Type *to, const char *what);
+void check_cond(Node **np);
+Node *cast_to(Node *n, Type *to);
+bool fits(i128 v, Type *t);
+Type *arith_type(Type *t);
+Type *common_type(Type *a, Type *b);
+bool is_lvalue(Node *n);
+bool is_map_read(Node *n);
+void mark_assigned(Node *lhs);
+i128 wrap_to(i128 v, Type *t);
+Type *unify_types(Node **a, Node **b, Type *want, Pos pos);
+
+/* check_call.c */
+Type *check_call(Node *n, Type *want);
+
+/* check_stmt.c */
+void check_stmt(Node *n);
+void check_block(Node *b, bool new_scope);
+void check_function(Func *f);
+Type *block_value_type(Node *b, Type *want);
+bool falls_through(Node *n);

@@ -338,6 +338,7 @@ static void apply_fn_attrs(Parser *p, Func *f, AttrVec *attrs)
 static void add_decl(Parser *p, Decl d)
 {
     d.module = p->mod;
+    d.in_header = p->header;
     vpush(p->prog->decls, d);
 }
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct Chunk { struct Chunk *next; size_t used, cap; char mem[]; } Chunk;
+typedef struct Chunk { struct Chunk *next; size_t used, cap; char mem[] __attribute__((aligned(16))); } Chunk;
 static Chunk *chunks;
 /* Blocks too large for a chunk, and vector storage, are malloc'ed and
  * remembered here so that arena_free_all releases them too. */
