@@ -5,7 +5,7 @@ set -eu
 pkgs="gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev libcunit1-dev bpftool
       iproute2 iputils-ping llvm clang python3 strace"
 vm_pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static dwarves
-         linux-source-6.1 cpio xz-utils bc flex bison libssl-dev"
+         linux-source-6.1 cpio xz-utils"
 [ "${1:-}" = "--vm" ] && pkgs="$pkgs $vm_pkgs"
 missing=""
 for p in $pkgs; do
