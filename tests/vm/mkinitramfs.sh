@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Builds the guest's initramfs: static busybox, an /init that prepares the system
+# and runs /test/run.sh, plus the given host files and kernel modules.
+#
+# Usage: tests/vm/mkinitramfs.sh -o OUT.cpio [options]
+#   --file HOST[:GUEST]     copy a host file (to the same path, or to GUEST)
+#   --tree HOSTDIR:GUESTDIR copy a folder's contents (e.g. the test payload to /test)
+#   --module FILE.ko        an out-of-tree module, to /lib/modules/$KVER/extra/
+#   --kmod NAME             a module of the installed 6.1 kernel, with its dependencies
+#   --kver KVER             guest kernel version (default: the one lib.sh picks)
+#
+# Every dynamically linked ELF file copied in (by --file or inside a --tree) gets
+# its shared libraries too, found with ldd (libbpf.so.1, libelf.so.1, libz.so.1,
+# libc.so.6, ld-linux-x86-64.so.2, ...), at the same paths as on the host, so
+# binaries built on the host run unchanged in the guest.
+#
+# The guest's /init mounts proc, sysfs, devtmpfs, tmpfs (/tmp, /run), bpffs at
+# /sys/fs/bpf, tracefs at /sys/kernel/tracing, debugfs, securityfs and cgroup2,
+# brings lo up, runs depmod when modules are present (so `modprobe NAME` works),
+# runs `sh /test/run.sh` with stdout and stderr on the console, and powers off.
+# /init never returns: had it exited, the kernel would panic (and, booted with
+# panic=-1 and qemu -no-reboot, stop too, only less clearly).
+#
+# The archive is an uncompressed newc cpio: the guest runs under TCG (no KVM),
+# where decompressing costs more than reading a few more megabytes.
+set -eu
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+
+OUT='' KVER=''
+files=() trees=() modules=() kmods=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    -o) OUT=${2:?}; shift 2 ;;
+    --file) files+=("${2:?}"); shift 2 ;;
+    --tree) trees+=("${2:?}"); shift 2 ;;
+    --module) modules+=("${2:?}"); shift 2 ;;
+    --kmod) kmods+=("${2:?}"); shift 2 ;;
+    --kver) KVER=${2:?}; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "mkinitramfs: unknown argument $1" >&2; usage ;;
+    esac
+done
+[ -n "$OUT" ] || usage
+[ -n "$KVER" ] || KVER=$(vm_kver) || vm_die "no Debian 6.1 kernel installed (scripts/deps.sh --vm)"
+
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] || vm_die "busybox missing (package busybox-static)"
+# The guest has no libraries of its own, so busybox must be the static build.
+if ldd "$BUSYBOX" >/dev/null 2>&1; then
+    vm_die "$BUSYBOX is dynamically linked; install busybox-static"
+fi
+command -v cpio >/dev/null || vm_die "cpio missing (package cpio)"
+
+ROOTFS=$(mktemp -d "${TMPDIR:-/tmp}/ksc-initramfs.XXXXXX")
+trap 'rm -rf "$ROOTFS"' EXIT
+mkdir -p "$ROOTFS"/{bin,dev,proc,sys,tmp,run,test,lib/modules/"$KVER"}
+cp "$BUSYBOX" "$ROOTFS/bin/busybox"
+
+# Copies one host file to a guest path, dereferencing links (a library is named
+# by its soname link; the guest needs the file's contents at that name).
+put() {
+    mkdir -p "$ROOTFS$(dirname "$2")"
+    cp -L "$1" "$ROOTFS$2"
+}
+
+# The shared libraries of a dynamic ELF file, and its program interpreter.
+# ldd prints "libx.so => /path (addr)" or "/lib64/ld-linux-x86-64.so.2 (addr)";
+# for a static binary or a non-ELF file it fails, which means nothing to add.
+# ldd only reads the load list here (LD_TRACE_LOADED_OBJECTS); it does not run
+# the program.
+add_libs() {
+    local f=$1 lib out
+    [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] || return 0
+    out=$(ldd "$f" 2>/dev/null) || return 0
+    for lib in $(printf '%s\n' "$out" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+        [ -e "$ROOTFS$lib" ] || put "$lib" "$lib"
+    done
+}
+
+for spec in ${files[@]+"${files[@]}"}; do
+    host=${spec%%:*}; guest=${spec#*:}
+    [ "$spec" = "$host" ] && guest=$host
+    [ -f "$host" ] || vm_die "--file $host: no such file"
+    put "$host" "$guest"
+    add_libs "$host"
+done
+
+for spec in ${trees[@]+"${trees[@]}"}; do
+    host=${spec%%:*}; guest=${spec#*:}
+    if [ ! -d "$host" ] || [ "$spec" = "$host" ]; then
+        vm_die "--tree wants HOSTDIR:GUESTDIR, got $spec"
+    fi
+    mkdir -p "$ROOTFS$guest"
+    cp -a "$host/." "$ROOTFS$guest/"
+    while IFS= read -r -d '' f; do add_libs "$f"; done < <(find "$host" -type f -print0)
+done
+
+for m in ${modules[@]+"${modules[@]}"}; do
+    [ -f "$m" ] || vm_die "--module $m: no such file"
+    put "$m" "/lib/modules/$KVER/extra/$(basename "$m")"
+done
+
+# Distribution modules: kmod's modprobe lists the .ko files a module needs, in
+# load order, without loading anything ("builtin NAME" for built-in ones).
+for k in ${kmods[@]+"${kmods[@]}"}; do
+    deps=$(modprobe -S "$KVER" --show-depends "$k" 2>&1) || vm_die "--kmod $k: $deps"
+    for ko in $(printf '%s\n' "$deps" | sed -n 's/^insmod \([^ ]*\).*/\1/p'); do
+        put "$ko" "$ko"
+    done
+done
+
+cat >"$ROOTFS/init" <<'EOF'
+#!/bin/busybox sh
+# Generated by tests/vm/mkinitramfs.sh: prepare the guest, run /test/run.sh, power off.
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s /bin
+export PATH=/bin HOME=/tmp TMPDIR=/tmp
+mount -t devtmpfs devtmpfs /dev
+# The archive has no /dev/console node, so the kernel started us without stdio.
+exec 0</dev/console 1>/dev/console 2>&1
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t bpf bpf /sys/fs/bpf
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t securityfs securityfs /sys/kernel/security
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+ip link set lo up
+[ -n "$(find /lib/modules -name '*.ko' | head -n 1)" ] && depmod
+echo "VMINIT ready: $(uname -r)"
+if [ -f /test/run.sh ]; then sh /test/run.sh; rc=$?; else rc=0; echo "VMINIT no /test/run.sh"; fi
+echo "VMINIT done rc=$rc"
+poweroff -f
+EOF
+chmod 755 "$ROOTFS/init"
+
+mkdir -p "$(dirname "$OUT")"
+(cd "$ROOTFS" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
