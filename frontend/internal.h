@@ -27,6 +27,8 @@ const char *expect_ident(Parser *p, const char *what);
 Type *parse_type(Parser *p);
 bool at_stmt_end(Parser *p);
 void end_stmt(Parser *p);
+void member_sep(Parser *p, const char *what, const char *follow);
+const char *tok_desc(Token *t);       /* "'x'", "end of file", ... for messages */
 Node *new_node(NodeKind kind, Pos pos);
 bool enter(Parser *p);
 void leave(Parser *p);
@@ -42,6 +44,10 @@ void types_init(void);
 
 /* lex.c */
 void lex_reset(void);
+
+/* builtins.c: forgets the perf_options type, which lives in the arena
+ * (call after arena_free_all, as unit tests and the fuzzer do). */
+void builtins_reset(void);
 
 #endif
 
@@ -65,7 +71,6 @@ Sym *lookup_in(Module *m, const char *name);
 Type *resolve_type(Type *t);
 bool eval_const(Sym *s);
 int target_bit(Func *f);
-bool is_program(Func *f);
 bool in_ebpf(void);
 void declare_local(Var *v);
 void push_scope(void);
@@ -85,6 +90,8 @@ bool is_map_read(Node *n);
 void mark_assigned(Node *lhs);
 i128 wrap_to(i128 v, Type *t);
 Type *unify_types(Node **a, Node **b, Type *want, Pos pos);
+bool var_const(Node *n);
+bool const_zero_divisor(Node *rhs);
 
 /* check_call.c */
 Type *check_call(Node *n, Type *want);

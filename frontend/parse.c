@@ -35,7 +35,7 @@ bool consume(Parser *p, const char *s)
     return true;
 }
 
-static const char *tok_desc(Token *t)
+const char *tok_desc(Token *t)
 {
     switch (t->kind) {
     case T_EOF: return "end of file";
@@ -407,6 +407,39 @@ static Func *parse_fn(Parser *p, AttrVec *attrs, bool is_extern)
     return f;
 }
 
+/* Members of struct, enum, config and impl bodies and of struct literals
+ * are separated by ',' or a newline. When the separator is missing but
+ * the next token starts another member (`x: u32 y: u32`), the error is
+ * reported and parsing goes on with that member: skipping it would only
+ * cause follow-on errors about a member that is really there. `follow`
+ * lists the punctuation that may come after a member's name. */
+void member_sep(Parser *p, const char *what, const char *follow)
+{
+    if (consume(p, ",") || p->tok->nl || tok_is(p, "}") || p->tok->kind == T_EOF)
+        return;
+    Token *t = p->tok;
+    bool next_member = (t->kind == T_IDENT || t->kind == T_KEYWORD) && t[1].kind == T_PUNCT
+                       && strstr(follow, t[1].text);
+    parse_error(p, "expected ',' or a newline between %s, found %s", what, tok_desc(t));
+    if (next_member)
+        p->quiet = false;
+}
+
+/* After an error inside a struct, enum or config body: skip to the next
+ * line or the closing brace. The member that failed may not have consumed
+ * a single token (a stray '{' at the start of a line); skip that one
+ * first, or the loop would try the same token forever. */
+static void resync_member(Parser *p, Token *before)
+{
+    if (!p->quiet)
+        return;
+    if (p->tok == before && !tok_is(p, "}") && p->tok->kind != T_EOF)
+        p->tok++;
+    while (!p->tok->nl && !tok_is(p, "}") && p->tok->kind != T_EOF)
+        p->tok++;
+    p->quiet = false;
+}
+
 /* member_list = '{' { NAME ':' type ['=' expr] (',' | newline) } '}' */
 typedef VEC(Member) MemberVec;
 
@@ -417,26 +450,24 @@ static MemberVec parse_members(Parser *p, bool with_init)
     int saved = p->nest;
     p->nest = 0;
     while (!tok_is(p, "}") && p->tok->kind != T_EOF) {
+        Token *before = p->tok;
         Member m = { 0 };
         m.pos = p->tok->pos;
         /* keywords are fine as field names (type: u16) */
-        if (p->tok->kind == T_IDENT || p->tok->kind == T_KEYWORD)
-            m.name = (p->tok++)->text;
-        else
+        if (p->tok->kind != T_IDENT && p->tok->kind != T_KEYWORD) {
+            /* no member without a name: the checker compares names */
             parse_error(p, "expected a field name but found %s", tok_desc(p->tok));
+            resync_member(p, before);
+            continue;
+        }
+        m.name = (p->tok++)->text;
         expect(p, ":");
         m.ty = parse_type(p);
         if (with_init && consume(p, "="))
             m.init = parse_expr(p);
         vpush(ms, m);
-        if (!consume(p, ",") && !p->tok->nl && !tok_is(p, "}")) {
-            parse_error(p, "expected ',' or a newline between fields, found %s", tok_desc(p->tok));
-        }
-        if (p->quiet) {   /* resync at the next line or the closing brace */
-            while (!p->tok->nl && !tok_is(p, "}") && p->tok->kind != T_EOF)
-                p->tok++;
-            p->quiet = false;
-        }
+        member_sep(p, "fields", ":");
+        resync_member(p, before);
     }
     p->nest = saved;
     expect(p, "}");
@@ -473,19 +504,15 @@ static void parse_enum(Parser *p)
     VEC(EnumVal) vals = { 0 };
     VEC(Node *) inits = { 0 };
     while (!tok_is(p, "}") && p->tok->kind != T_EOF) {
+        Token *before = p->tok;
         EnumVal v = { 0 };
         v.pos = p->tok->pos;
         v.name = expect_ident(p, "an enum variant");
         Node *init = consume(p, "=") ? parse_expr(p) : NULL;
         vpush(vals, v);
         vpush(inits, init);
-        if (!consume(p, ",") && !p->tok->nl && !tok_is(p, "}"))
-            parse_error(p, "expected ',' or a newline between variants, found %s", tok_desc(p->tok));
-        if (p->quiet) {
-            while (!p->tok->nl && !tok_is(p, "}") && p->tok->kind != T_EOF)
-                p->tok++;
-            p->quiet = false;
-        }
+        member_sep(p, "variants", "=,}");
+        resync_member(p, before);
     }
     expect(p, "}");
     t->vals = vals.v;
@@ -547,8 +574,10 @@ static void parse_global(Parser *p, AttrVec *attrs, bool pin, bool local, Pos st
         g->ty = parse_type(p);
     if (consume(p, "="))
         g->init = parse_expr(p);
-    if (!g->ty && !g->init)
-        parse_error(p, "global '%s' needs a type or an initial value", g->name);
+    if (!g->ty && !g->init) {
+        error_at(g->pos, "global '%s' needs a type or an initial value", g->name);
+        g->ty = ty_error;   /* the checker expects a type or a value */
+    }
     for (int i = 0; i < attrs->n; i++) {
         Attr *a = &attrs->v[i];
         if (!strcmp(a->name, "flags")) {
@@ -606,8 +635,7 @@ static void parse_impl(Parser *p, AttrVec *attrs)
             expect(p, ":");
             m.init = parse_expr(p);
             vpush(im->data, m);
-            if (!consume(p, ",") && !p->tok->nl && !tok_is(p, "}"))
-                parse_error(p, "expected ',' or a newline after the member, found %s", tok_desc(p->tok));
+            member_sep(p, "members", ":");
         } else {
             parse_error(p, "expected 'fn' or a data member in the impl, found %s", tok_desc(p->tok));
         }

@@ -144,15 +144,15 @@ static Node *parse_struct_lit(Parser *p, Token *name)
     p->nest = 0;
     while (!tok_is(p, "}") && p->tok->kind != T_EOF && !p->quiet) {
         Node *f = new_node(N_FIELD_INIT, p->tok->pos);
-        if (p->tok->kind == T_IDENT || p->tok->kind == T_KEYWORD)
-            f->name = (p->tok++)->text;
-        else
-            parse_error(p, "expected a field name in the struct literal");
+        if (p->tok->kind != T_IDENT && p->tok->kind != T_KEYWORD) {
+            parse_error(p, "expected a field name in the struct literal, found %s", tok_desc(p->tok));
+            break;      /* no nameless field: the checker compares names */
+        }
+        f->name = (p->tok++)->text;
         expect(p, ":");
         f->lhs = parse_expr(p);
         vpush(n->args, f);
-        if (!consume(p, ",") && !p->tok->nl && !tok_is(p, "}"))
-            parse_error(p, "expected ',' between fields of the struct literal");
+        member_sep(p, "fields of the struct literal", ":");
     }
     p->nest = saved;
     expect(p, "}");
@@ -287,8 +287,9 @@ static Node *parse_primary(Parser *p)
         }
         p->tok++;
         if (tok_is(p, "::")) {
-            Node *n = new_node(N_SCOPED, p->tok->pos);
             p->tok++;
+            /* positioned at the variant: that is what an error names */
+            Node *n = new_node(N_SCOPED, p->tok->pos);
             n->lhs = new_node(N_IDENT, pos);
             n->lhs->name = t->text;
             n->name = expect_ident(p, "a name after '::'");
@@ -302,8 +303,7 @@ static Node *parse_primary(Parser *p)
         parse_error(p, "'%s' is not part of KernelScript as ksc implements it", t->text);
         return error_node(p);
     }
-    parse_error(p, "expected an expression but found %s",
-                t->kind == T_EOF ? "end of file" : xfmt("'%s'", t->text ? t->text : "?"));
+    parse_error(p, "expected an expression but found %s", tok_desc(t));
     return error_node(p);
 }
 
@@ -338,11 +338,17 @@ static Node *parse_postfix(Parser *p, Node *n)
             Node *c = new_node(N_FIELD, pos);
             c->arrow = tok_is(p, "->");
             p->tok++;
-            c->lhs = n;
+            /* positioned at the field name, which errors are about */
             if (p->tok->kind == T_IDENT || p->tok->kind == T_KEYWORD)
+                c->pos = p->tok->pos;
+            c->lhs = n;
+            if (p->tok->kind == T_IDENT || p->tok->kind == T_KEYWORD) {
                 c->name = (p->tok++)->text;
-            else
+            } else {
                 parse_error(p, "expected a field name after '%s'", c->arrow ? "->" : ".");
+                c->name = "<error>";
+                c->ty = ty_error;   /* reported: the checker leaves it alone */
+            }
             n = c;
             /* ns.Type { ... } : a struct literal of an imported type */
             if (struct_lit_ahead(&(Parser){ .tok = p->tok - 1, .no_struct_lit = p->no_struct_lit }) && n->lhs->kind == N_IDENT) {
@@ -556,8 +562,10 @@ static Node *parse_simple(Parser *p, NodeKind kind, Pos pos)
     if (kind == N_RETURN || kind == N_THROW) {
         if (!at_stmt_end(p))
             n->lhs = parse_expr(p);
-        else if (kind == N_THROW)
+        else if (kind == N_THROW) {
             parse_error(p, "throw needs an error code");
+            n->lhs = error_node(p);     /* the checker reads the code */
+        }
     } else if (kind == N_DELETE) {
         n->lhs = parse_expr(p);
     }
