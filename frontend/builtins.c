@@ -201,5 +201,4 @@ Type *builtin_type(const char *name)
     return NULL;
 }
 
-void builtins_reset(void);
 void builtins_reset(void) { perf_opts = NULL; }

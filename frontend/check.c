@@ -71,14 +71,15 @@ Sym *lookup(const char *name)
 
 static void declare_global(Module *m, Sym *s)
 {
+    /* A duplicate is still checked (a const is evaluated) in its module. */
+    if (s->kind != SYM_MODULE)
+        s->module = m;
     Sym *old = lookup_in(m, s->name);
     if (old) {
         error_at(s->pos, "'%s' is already declared", s->name);
         note_at(old->pos, "the earlier declaration");
         return;
     }
-    if (s->kind != SYM_MODULE)
-        s->module = m;
     strmap_put(&m->scope.syms, s->name, s);
 }
 
@@ -677,7 +678,7 @@ static void check_program_sig(Func *f)
 static void check_signature(Func *f)
 {
     C.mod = f->module;
-    C.fn = f;
+    C.fn = NULL;    /* lengths in parameter types are constants, outside any body */
     f->target = target_of(f);
     for (int i = 0; i < f->params.n; i++) {
         Var *v = f->params.v[i];
@@ -786,8 +787,11 @@ static void find_cycles(Func *f, char *state)
         if (!g || g->target != TGT_EBPF || call->tail_call)
             continue;
         if (state[g->index] == 1) {
-            error_at(call->pos, "recursive call: '%s' calls '%s', which is already on the call path", f->name,
-                     g->name);
+            if (g == f)
+                error_at(call->pos, "recursive call: '%s' calls itself", f->name);
+            else
+                error_at(call->pos, "recursive call: '%s' calls '%s', which is already on the call path",
+                         f->name, g->name);
             help("BPF has no recursion; rewrite it as a bounded loop");
         } else if (state[g->index] == 0) {
             find_cycles(g, state);
@@ -799,9 +803,12 @@ static void find_cycles(Func *f, char *state)
 static void check_recursion(Program *p)
 {
     char *state = xalloc((size_t)p->funcs.n + 1);
-    for (int i = 0; i < p->funcs.n; i++)
-        if (p->funcs.v[i]->target == TGT_EBPF && !state[i])
-            find_cycles(p->funcs.v[i], state);
+    /* From the programs first, so that "the call closing the cycle" is the
+     * one reached last on a path from a program entry. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < p->funcs.n; i++)
+            if (p->funcs.v[i]->target == TGT_EBPF && !state[i] && is_program(p->funcs.v[i]) == !pass)
+                find_cycles(p->funcs.v[i], state);
 }
 
 /* A function throws if it throws, or calls a throwing function, outside

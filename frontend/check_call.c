@@ -21,6 +21,17 @@ static const char *target_desc(Func *f)
     }
 }
 
+/* Who is calling, for messages: "eBPF code", "userspace code", ... */
+static const char *code_desc(Func *f)
+{
+    switch (f ? f->target : TGT_USER) {
+    case TGT_EBPF: return "eBPF code";
+    case TGT_KMOD: return "kernel-module code";
+    case TGT_TEST: return "a @test function";
+    default: return f ? "userspace code" : "a constant";
+    }
+}
+
 static Node *int_arg(Pos pos, long v)
 {
     Node *n = new_node(N_INT, pos);
@@ -237,7 +248,12 @@ static Type *call_helper(Node *n, const Helper *h)
     n->builtin = B_HELPER;
     n->ival = (uint64_t)h->id;
     if (!in_ebpf()) {
-        error_at(n->pos, "'%s' is a BPF helper; only eBPF code can call it", h->name);
+        /* name the helper as written (random_u32), and what it stands for */
+        const char *as = n->lhs->kind == N_IDENT ? n->lhs->name : h->name;
+        if (strcmp(as, h->name))
+            error_at(n->pos, "'%s' (%s) is a BPF helper; only eBPF code can call it", as, h->name);
+        else
+            error_at(n->pos, "'%s' is a BPF helper; only eBPF code can call it", h->name);
         check_args_loose(n, 0);
         return ty_error;
     }
@@ -400,8 +416,9 @@ static Type *call_builtin(Node *n, const BuiltinFn *b)
 {
     n->builtin = b->id;
     if (!(b->where & target_bit(C.fn))) {
-        error_at(n->pos, "'%s' is %s built-in; it cannot be called here", b->name,
-                 b->where == IN_TEST ? "a @test-only" : (b->where & IN_EBPF) ? "an eBPF" : "a userspace");
+        error_at(n->pos, "'%s' is %s built-in; %s cannot call it", b->name,
+                 b->where == IN_TEST ? "a @test-only" : (b->where & IN_EBPF) ? "an eBPF" : "a userspace",
+                 code_desc(C.fn));
         check_args_loose(n, 0);
         return ty_error;
     }

@@ -82,7 +82,25 @@ static Node *const_node(Node *like, Type *ty, i128 v)
     n->is_const_val = true;
     n->cval = v;
     n->ival = (uint64_t)v;
+    n->from_var = like->from_var;
     return n;
+}
+
+/* Does this constant's value come from a `var` that is only constant
+ * because it is never assigned again? Such a value serves loop bounds and
+ * array sizes, but it is not a `const` expression: dividing by it is the
+ * BPF rule at run time, not an error. Implicit casts wrap the node. */
+bool var_const(Node *n)
+{
+    while (n && !n->from_var && n->kind == N_CAST && n->implicit)
+        n = n->lhs;
+    return n && n->from_var;
+}
+
+/* The divisor is the constant zero, written as such (LANGUAGE.md 2). */
+bool const_zero_divisor(Node *rhs)
+{
+    return rhs->is_const_val && rhs->cval == 0 && !var_const(rhs);
 }
 
 /* ---- conversions ------------------------------------------------------- */
@@ -304,15 +322,22 @@ static bool fold_untyped(Op op, i128 a, i128 b, i128 *out, Pos pos)
     case OP_OR: r = a | b; break;
     case OP_XOR: r = a ^ b; break;
     case OP_SHL:
+        /* A multiplication, not `a << b`: shifting a negative value, or
+         * past the top of an i128, is undefined in C. */
         if (b < 0 || b > 64) {
             error_at(pos, "shift count %s is out of range for a constant", i128_str(b));
             return false;
         }
-        r = a << b;
+        if (__builtin_mul_overflow(a, (i128)1 << b, &r)) {
+            error_at(pos, "constant expression overflows 64 bits");
+            return false;
+        }
         break;
     case OP_SHR:
-        if (b < 0)
+        if (b < 0) {
+            error_at(pos, "shift count %s is out of range for a constant", i128_str(b));
             return false;
+        }
         r = b >= 127 ? (a < 0 ? -1 : 0) : a >> b;
         break;
     case OP_EQ: r = a == b; break;
@@ -350,7 +375,7 @@ static i128 fold_typed(Op op, i128 a, i128 b, Type *t)
         if (!b)
             return 0;
         if (sign)
-            return wrap_to(sb == INT64_MIN && sb == -1 ? sa : sa / sb, t);
+            return wrap_to(sa == INT64_MIN && sb == -1 ? sa : sa / sb, t);   /* no trap */
         return wrap_to((i128)(ua / ub), t);
     case OP_MOD:
         if (!b)
@@ -436,6 +461,7 @@ static Type *use_sym(Node *n, Sym *s)
         if (s->var->is_const && s->var->ty && arith_type(s->var->ty)) {
             n->is_const_val = true;
             n->cval = s->var->cval;
+            n->from_var = !s->var->decl || !s->var->decl->is_const;
         }
         return s->var->ty ? s->var->ty : ty_error;
     case SYM_GLOBAL:
@@ -628,7 +654,7 @@ static Type *check_int_binary(Node *n, Type *want)
         ct = int_type(ct->size, false);
     n->lhs = cast_to(n->lhs, ct);
     n->rhs = cast_to(n->rhs, ct);
-    if ((n->op == OP_DIV || n->op == OP_MOD) && n->rhs->is_const_val && n->rhs->cval == 0) {
+    if ((n->op == OP_DIV || n->op == OP_MOD) && const_zero_divisor(n->rhs)) {
         error_at(n->rhs->pos, "%s by the constant zero", n->op == OP_DIV ? "division" : "modulo");
         return ty_error;
     }
@@ -1102,6 +1128,12 @@ Type *check_expr(Node *n, Type *want)
         break;
     }
     case N_MATCH: case N_IF: case N_BLOCK:
+        if (!C.fn) {    /* their statements (return, throw, var) need a function */
+            error_at(n->pos, "%s is not a constant expression; it belongs inside a function",
+                     n->kind == N_MATCH ? "a match" : n->kind == N_IF ? "an if" : "a block");
+            t = ty_error;
+            break;
+        }
         C.tail_ok = tail;
         n->is_value = true;
         t = block_value_type(n, want);
@@ -1111,6 +1143,10 @@ Type *check_expr(Node *n, Type *want)
         t = ty_error;
         break;
     }
+    /* A constant folded from a var-constant is one too; sizeof is not. */
+    if (n->is_const_val && !n->from_var && n->kind != N_SIZEOF)
+        n->from_var = var_const(n->lhs) || var_const(n->rhs) || var_const(n->cond) || var_const(n->then)
+                      || var_const(n->els);
     C.tail_ok = false;
     n->ty = t;
     return t;

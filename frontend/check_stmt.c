@@ -200,10 +200,11 @@ static void check_arm_patterns(Node *m, Type *ct)
                 check_expr(*pp, NULL);
                 continue;
             }
+            int errors = diag_errors();
             check_value(pp, is_str ? NULL : ct);
             Node *p = *pp;
-            if (p->ty->kind == TY_ERROR)
-                continue;
+            if (p->ty->kind == TY_ERROR || diag_errors() > errors)
+                continue;   /* reported (wrong type): no second error */
             if (is_str ? p->kind != N_STR : !p->is_const_val) {
                 error_at(p->pos, "a match pattern must be a constant");
                 continue;
@@ -362,7 +363,7 @@ static void check_compound(Node *n, Type *lt)
     Type *ct = common_type(la, rt);
     n->rhs = cast_to(n->rhs, ct);
     n->decl_ty = ct;
-    if ((n->op == OP_DIV || n->op == OP_MOD) && n->rhs->is_const_val && n->rhs->cval == 0)
+    if ((n->op == OP_DIV || n->op == OP_MOD) && const_zero_divisor(n->rhs))
         error_at(n->rhs->pos, "%s by the constant zero", n->op == OP_DIV ? "division" : "modulo");
 }
 
@@ -370,6 +371,12 @@ static void check_assign(Node *n)
 {
     Type *lt = check_expr(n->lhs, NULL);
     if (lt->kind == TY_ERROR) {
+        check_expr(n->rhs, NULL);
+        return;
+    }
+    Sym *ls = n->lhs->kind == N_IDENT ? n->lhs->sym : NULL;
+    if (ls && (ls->kind == SYM_CONST || ls->kind == SYM_ENUMVAL)) {
+        error_at(n->lhs->pos, "cannot assign to constant '%s'", ls->name);
         check_expr(n->rhs, NULL);
         return;
     }

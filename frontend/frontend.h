@@ -278,6 +278,8 @@ struct Node {
     bool in_try;            /* N_CALL/N_THROW inside a try block of its function */
     bool is_rebind;         /* N_ASSIGN: mapref variable re-bound to a map entry */
     bool is_presence;       /* N_BINARY ==/!= null on a map entry or reference */
+    bool from_var;          /* constant only through a never-assigned var: not a
+                             * `const` expression (see var_const()) */
 };
 
 /* A local variable or parameter of one function. */
@@ -438,6 +440,7 @@ Program *parse_buffer(const char *name, const char *src, size_t len, FrontOpts *
 /* Resolve names, check types, assign targets. */
 void check_program(Program *prog, FrontOpts *opts);
 void dump_ast(Program *prog, FILE *out);
+bool is_program(Func *f);      /* an eBPF entry point (not @helper) */
 
 /* Kernel types by name (btf/kbtf.c); NULL when unknown. */
 Type *kernel_type(const char *name);

@@ -25,6 +25,7 @@ void unit_reset(void)
     arena_free_all();
     diag_reset();
     lex_reset();
+    builtins_reset();
     kbtf_reset();
     types_init();
 }
