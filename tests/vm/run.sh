@@ -36,7 +36,9 @@
 #   guest.sh    (required) busybox sh, run in the guest as root in /test/<check>
 #               with CHECK and KVER set, under `timeout GUEST_TIMEOUT`. It prints
 #               "VMTEST <name> PASS" or "VMTEST <name> FAIL <reason>" for each
-#               name in EXPECT; other output is kept as the check's log.
+#               name in EXPECT; other output is kept as the check's log (shown
+#               when the check fails), followed by the kernel messages logged
+#               while it ran, as "kernel: ..." lines.
 # The guest has proc, sysfs, devtmpfs, bpffs (/sys/fs/bpf), tracefs
 # (/sys/kernel/tracing), debugfs, securityfs, cgroup2 and lo up; see
 # mkinitramfs.sh. Out-of-tree modules are loaded by the check itself (insmod, or
@@ -158,11 +160,15 @@ done
     echo 'stty -F /dev/ttyS1 raw -echo 2>/dev/null'
     for c in "${run_checks[@]}"; do
         # VMCHECK lines tell the host how guest.sh ended, for clearer reasons
-        # when a name is missing (timed out, crashed, ...).
+        # when a name is missing (timed out, crashed, ...). The kernel messages
+        # logged meanwhile join the check's output ("kernel: ..."): module load
+        # errors and WARN splats are below the console's "quiet" level.
         cat <<EOF
 echo "VMCHECK $c start" >>/dev/ttyS1
+dmesg -c >/dev/null
 cd /test/$c
-{ CHECK=$c KVER=$KVER timeout ${timeout_of[$c]} sh ./guest.sh; echo "VMCHECK $c rc=\$?"; } 2>&1 | tee -a /dev/ttyS1
+{ CHECK=$c KVER=$KVER timeout ${timeout_of[$c]} sh ./guest.sh; rc=\$?
+  dmesg -c | sed 's/^/kernel: /'; echo "VMCHECK $c rc=\$rc"; } 2>&1 | tee -a /dev/ttyS1
 EOF
     done
     echo 'echo VMCHECK-END >>/dev/ttyS1'
