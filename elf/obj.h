@@ -73,7 +73,9 @@ typedef struct ObjVar {
 typedef struct ObjExtern {
     const char *name;
     bool is_func;           /* kfunc (else a kernel variable) */
-    int btf_type;           /* FUNC_PROTO for a kfunc, the type for a variable */
+    int btf_type;           /* FUNC_PROTO for a kfunc, the type for a variable;
+                               0 for a typeless variable (`const void`, its
+                               address resolved through /proc/kallsyms) */
     bool weak;
 } ObjExtern;
 
