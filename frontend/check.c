@@ -490,8 +490,6 @@ static void check_map_global(Global *g)
     }
     if (map_is_array(t->map) && t->key && is_integer(t->key) && t->key->size != 4)
         error_at(t->pos, "an array map's key is u32, not %s", type_name(t->key));
-    if (g->kind == GV_LOCAL)
-        error_at(g->pos, "'local var' is for global variables; a map is declared with 'var'");
     if (g->pinned)
         g->kind = GV_MAP;
 }
@@ -522,6 +520,8 @@ static void check_global(Global *g)
     if (g->ty)
         g->ty = resolve_type(g->ty);
     if (g->ty && g->ty->kind == TY_MAP) {
+        if (g->kind == GV_LOCAL)
+            error_at(g->pos, "'local var' is for global variables; a map is declared with 'var'");
         g->kind = GV_MAP;
         check_map_global(g);
         return;
@@ -598,8 +598,9 @@ static void want_int_ret(Func *f, const char *kind, const char *ty)
 /* fentry (BTF has the function), kprobe (+offset), or a syscall entry. */
 static void check_probe(Func *f)
 {
-    if (!f->attr_arg) {
-        error_at(f->pos, "@probe needs the traced function: @probe(\"do_sys_openat2\")");
+    if (!f->attr_arg || !*f->attr_arg) {   /* "": a malformed argument, reported */
+        if (!f->attr_arg)
+            error_at(f->pos, "@probe needs the traced function: @probe(\"do_sys_openat2\")");
         return;
     }
     const char *plus = strchr(f->attr_arg, '+');
@@ -661,7 +662,7 @@ static void check_program_sig(Func *f)
         want_int_ret(f, "@perf_event", "i32");
         break;
     case FN_TRACEPOINT:
-        if (!f->attr_arg || !strchr(f->attr_arg, '/'))
+        if (!f->attr_arg || (*f->attr_arg && !strchr(f->attr_arg, '/')))
             error_at(f->pos, "@tracepoint needs \"category/event\", such as \"syscalls/sys_enter_openat\"");
         if (f->params.n != 1 || f->params.v[0]->ty->kind != TY_PTR)
             error_at(f->pos, "a @tracepoint program takes one pointer parameter (ctx: *trace_event_raw_...)");
@@ -840,10 +841,6 @@ static void propagate_throws(Program *p)
                 error_at(c->pos, "'%s' may throw, and program '%s' does not catch it", c->func->name, f->name);
                 help("wrap the call in try { ... } catch _ { ... }");
             }
-        }
-        if (f->uses_throw) {
-            error_at(f->pos, "program '%s' throws an error it does not catch", f->name);
-            help("every throw in an eBPF program must be caught inside the program");
         }
     }
 }

@@ -324,8 +324,8 @@ static int check_format(Node *fmt, Node *n, int first)
         i = j;
     }
     if (count > n->args.n - first)
-        error_at(n->pos, "the format has %d conversions but %d argument%s follow", count, n->args.n - first,
-                 n->args.n - first == 1 ? "" : "s");
+        error_at(n->pos, "the format has %d conversions but %d argument%s", count, n->args.n - first,
+                 n->args.n - first == 1 ? " follows" : "s follow");
     return count;
 }
 

@@ -281,7 +281,7 @@ void coerce(Node **np, Type *to, const char *what)
 mismatch:
     error_at(n->pos, "%s has type %s, but %s is expected", what, type_name(from), type_name(to));
     if (from->kind == TY_BOOL && arith_type(to))
-        help("write '%s as %s'", "value", type_name(to));
+        help("convert it explicitly: '... as %s'", type_name(to));
 }
 
 /* Conditions accept bool, integers and pointers (non-zero is true). */

@@ -548,6 +548,10 @@ void check_stmt(Node *n)
         n->in_try = C.trys > 0;
         if (!n->in_try)
             C.fn->uses_throw = true;
+        if (!n->in_try && C.fn->target == TGT_EBPF && is_program(C.fn)) {
+            error_at(n->pos, "program '%s' does not catch this throw", C.fn->name);
+            help("every throw in an eBPF program must be caught inside the program: try { ... } catch _ { ... }");
+        }
         break;
     case N_DEFER: {
         int loops = C.loops;

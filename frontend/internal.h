@@ -28,6 +28,7 @@ Type *parse_type(Parser *p);
 bool at_stmt_end(Parser *p);
 void end_stmt(Parser *p);
 void member_sep(Parser *p, const char *what, const char *follow);
+void resync_member(Parser *p, Token *before);
 const char *tok_desc(Token *t);       /* "'x'", "end of file", ... for messages */
 Node *new_node(NodeKind kind, Pos pos);
 bool enter(Parser *p);

@@ -317,19 +317,24 @@ static void apply_fn_attrs(Parser *p, Func *f, AttrVec *attrs)
         seen = true;
         f->kind = fn_attrs[k].kind;
         bool wants_arg = f->kind == FN_TC || f->kind == FN_PROBE || f->kind == FN_TRACEPOINT;
-        if (wants_arg) {
+        if (f->kind == FN_TC && !a->args.n) {
+            f->attr_arg = "ingress";    /* a bare @tc is ingress */
+        } else if (wants_arg && !a->args.n) {
+            f->attr_arg = NULL;         /* the checker says what is missing */
+        } else if (wants_arg) {
+            /* "" after a reported error: the checker says nothing more */
             f->attr_arg = attr_string(p, a);
+            if (!f->attr_arg)
+                f->attr_arg = "";
         } else if (a->args.n) {
             error_at(a->pos, "@%s takes no arguments", a->name);
         }
-        if (f->kind == FN_TC && f->attr_arg) {
+        if (f->kind == FN_TC && a->args.n == 1 && *f->attr_arg) {
             if (!strcmp(f->attr_arg, "egress"))
                 f->tc_egress = true;
             else if (strcmp(f->attr_arg, "ingress"))
                 error_at(a->args.v[0]->pos, "@tc direction must be \"ingress\" or \"egress\"");
         }
-        if (f->kind == FN_TC && !a->args.n)
-            f->attr_arg = "ingress";
     }
 }
 
@@ -426,17 +431,29 @@ void member_sep(Parser *p, const char *what, const char *follow)
 }
 
 /* After an error inside a struct, enum or config body: skip to the next
- * line or the closing brace. The member that failed may not have consumed
- * a single token (a stray '{' at the start of a line); skip that one
- * first, or the loop would try the same token forever. */
-static void resync_member(Parser *p, Token *before)
+ * member (past a ','), the next line or the closing brace. The member
+ * that failed may not have consumed a single token (a stray '{' at the
+ * start of a line); skip that one first, or the loop would try the same
+ * token forever. */
+void resync_member(Parser *p, Token *before)
 {
+    if (p->tok == before && !tok_is(p, "}") && p->tok->kind != T_EOF) {
+        p->tok++;
+        p->quiet = true;    /* no progress at all: skip the rest of the line too */
+    }
     if (!p->quiet)
         return;
-    if (p->tok == before && !tok_is(p, "}") && p->tok->kind != T_EOF)
+    /* to the next line, the closing brace, or past a ',' outside brackets */
+    int depth = 0;
+    while (!p->tok->nl && !(depth == 0 && tok_is(p, "}")) && p->tok->kind != T_EOF) {
+        if (depth == 0 && consume(p, ","))
+            break;
+        if (tok_is(p, "(") || tok_is(p, "[") || tok_is(p, "{"))
+            depth++;
+        else if (tok_is(p, ")") || tok_is(p, "]") || tok_is(p, "}"))
+            depth--;
         p->tok++;
-    while (!p->tok->nl && !tok_is(p, "}") && p->tok->kind != T_EOF)
-        p->tok++;
+    }
     p->quiet = false;
 }
 
@@ -507,7 +524,12 @@ static void parse_enum(Parser *p)
         Token *before = p->tok;
         EnumVal v = { 0 };
         v.pos = p->tok->pos;
-        v.name = expect_ident(p, "an enum variant");
+        if (p->tok->kind != T_IDENT) {  /* no nameless variant (<error> twice is a duplicate) */
+            parse_error(p, "expected an enum variant but found %s", tok_desc(p->tok));
+            resync_member(p, before);
+            continue;
+        }
+        v.name = (p->tok++)->text;
         Node *init = consume(p, "=") ? parse_expr(p) : NULL;
         vpush(vals, v);
         vpush(inits, init);
@@ -590,8 +612,8 @@ static void parse_global(Parser *p, AttrVec *attrs, bool pin, bool local, Pos st
         }
     }
     end_stmt(p);
-    if (g->ty && g->ty->kind == TY_MAP)
-        g->kind = GV_MAP;
+    if (g->ty && g->ty->kind == TY_MAP && !local)
+        g->kind = GV_MAP;   /* 'local var m: hash...' stays GV_LOCAL: the checker rejects it */
     add_decl(p, (Decl){ .kind = D_GLOBAL, .pos = g->pos, .global = g });
 }
 

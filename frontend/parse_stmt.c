@@ -109,9 +109,12 @@ static Node *parse_match(Parser *p, Pos pos)
     p->nest--;
     expect(p, ")");
     expect(p, "{");
+    if (p->quiet)
+        return m;   /* no body to read: the statement resync skips the rest */
     int saved = p->nest;
     p->nest = 0;
-    while (!tok_is(p, "}") && p->tok->kind != T_EOF && !p->quiet) {
+    while (!tok_is(p, "}") && p->tok->kind != T_EOF) {
+        Token *before = p->tok;
         Node *arm = new_node(N_ARM, p->tok->pos);
         if (!consume(p, "default")) {
             do {
@@ -126,8 +129,8 @@ static Node *parse_match(Parser *p, Pos pos)
         expect(p, ":");
         arm->body = tok_is(p, "{") ? parse_block(p) : parse_expr(p);
         vpush(m->args, arm);
-        if (!consume(p, ",") && !p->tok->nl && !tok_is(p, "}"))
-            parse_error(p, "expected ',' or a newline between match arms");
+        member_sep(p, "match arms", "");
+        resync_member(p, before);   /* a broken arm: go on with the next one */
     }
     p->nest = saved;
     expect(p, "}");
@@ -142,17 +145,21 @@ static Node *parse_struct_lit(Parser *p, Token *name)
     expect(p, "{");
     int saved = p->nest;
     p->nest = 0;
-    while (!tok_is(p, "}") && p->tok->kind != T_EOF && !p->quiet) {
+    while (!tok_is(p, "}") && p->tok->kind != T_EOF) {
+        Token *before = p->tok;
         Node *f = new_node(N_FIELD_INIT, p->tok->pos);
         if (p->tok->kind != T_IDENT && p->tok->kind != T_KEYWORD) {
+            /* no nameless field: the checker compares names */
             parse_error(p, "expected a field name in the struct literal, found %s", tok_desc(p->tok));
-            break;      /* no nameless field: the checker compares names */
+            resync_member(p, before);
+            continue;
         }
         f->name = (p->tok++)->text;
         expect(p, ":");
         f->lhs = parse_expr(p);
         vpush(n->args, f);
         member_sep(p, "fields of the struct literal", ":");
+        resync_member(p, before);   /* the literal's own '}' must end it */
     }
     p->nest = saved;
     expect(p, "}");
@@ -338,14 +345,18 @@ static Node *parse_postfix(Parser *p, Node *n)
             Node *c = new_node(N_FIELD, pos);
             c->arrow = tok_is(p, "->");
             p->tok++;
-            /* positioned at the field name, which errors are about */
-            if (p->tok->kind == T_IDENT || p->tok->kind == T_KEYWORD)
-                c->pos = p->tok->pos;
+            /* A keyword is a field name (sk->type), but not one that starts
+             * the next line: `p.` then `var q = ...` is a missing name. */
+            bool named = p->tok->kind == T_IDENT || (p->tok->kind == T_KEYWORD && !p->tok->nl);
+            if (named)
+                c->pos = p->tok->pos;   /* errors are about the field name */
             c->lhs = n;
-            if (p->tok->kind == T_IDENT || p->tok->kind == T_KEYWORD) {
+            if (named) {
                 c->name = (p->tok++)->text;
             } else {
-                parse_error(p, "expected a field name after '%s'", c->arrow ? "->" : ".");
+                if (!p->quiet)  /* at the '.', where the name is missing */
+                    error_at(pos, "expected a field name after '%s'", c->arrow ? "->" : ".");
+                p->quiet = true;
                 c->name = "<error>";
                 c->ty = ty_error;   /* reported: the checker leaves it alone */
             }
