@@ -38,6 +38,17 @@ Type *kernel_member_func(Type *st, const char *member, const char ***names);
 bool kbtf_available(void);
 /* `ksc headers KIND`: writes a .kh header for a program kind from BTF. */
 int kbtf_write_header(const char *kind, FILE *out);
+/* Forgets every converted type and frees what libbpf allocated (writing
+ * the cache first); unit tests call it with the arena. */
 void kbtf_reset(void);
+/* Where kernel types are cached: NULL = $KSC_CACHE_DIR, else
+ * $XDG_CACHE_HOME/ksc, ~/.cache/ksc or /tmp/ksc-cache-$UID, whichever is
+ * usable first; "none" = no cache. kbtf_reset restores the default. */
+void kbtf_set_cache_dir(const char *dir);
+/* Writes the cache now if this run added to it (also done at exit). */
+void kbtf_flush(void);
+/* How often this process parsed a whole BTF file (tests: a cached lookup
+ * must not). */
+int kbtf_parse_count(void);
 
 #endif
