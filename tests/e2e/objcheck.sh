@@ -64,14 +64,7 @@ if [ -x "$loader" ] && [ -f "$tmp/linked.o" ]; then
     run link-load "$loader" "$tmp/linked.o"
 fi
 
-objdump_check() {
-    llvm-objdump -d "$obj" >"$tmp/dis" || return 1
-    if grep -q '<unknown>' "$tmp/dis"; then
-        echo "unknown instruction: $(grep -m1 '<unknown>' "$tmp/dis")" >&2
-        return 1
-    fi
-}
-run objdump objdump_check
+run objdump llvm-objdump -dr "$obj"
 
 if [ -x "$loader" ]; then
     run load "$loader" "$obj"
