@@ -1,11 +1,26 @@
 /* The pipeline after the front end: IR, optimisation, bounds, instruction
- * selection, register allocation, object writing. */
+ * selection, register allocation, frame, encoding, object. */
 #include <stdio.h>
 #include <string.h>
 
 #include "bpf_backend/backend.h"
-#include "ir/ir.h"
+#include "bpf_backend/mir.h"
 #include "ksc.h"
+
+static bool emit_is(KscOpts *o, const char *stage) { return o->emit && !strcmp(o->emit, stage); }
+
+/* Back end for one function; false after a reported error. */
+static bool compile_func(IrFunc *f, int cpu, ObjProg *out)
+{
+    ir_split_critical_edges(f);
+    MFunc *m = isel(f, cpu);
+    regalloc(m);
+    if (!frame_layout(m))
+        return false;
+    peephole(m);
+    emit_prog(m, out);
+    return true;
+}
 
 int ksc_backend(Program *p, KscOpts *o)
 {
@@ -14,10 +29,23 @@ int ksc_backend(Program *p, KscOpts *o)
         return 1;
     for (int i = 0; i < ip->funcs.n; i++)
         ir_optimize(ip->funcs.v[i]);
-    if (o->emit && !strcmp(o->emit, "ir")) {
+    BoundsOpts bo = { .disabled = o->no_bounds };
+    if (ir_bounds(ip, &bo))
+        return 1;
+    if (emit_is(o, "ir")) {
         ir_print(ip, stdout);
         return 0;
     }
-    fprintf(stderr, "ksc: error: the BPF back end is not built yet; use --check, --emit=ast or --emit=ir\n");
-    return 1;
+    ObjProg *progs = xalloc(sizeof(ObjProg) * (size_t)(ip->funcs.n + 1));
+    for (int i = 0; i < ip->funcs.n; i++)
+        if (!compile_func(ip->funcs.v[i], o->cpu, &progs[i]))
+            return 1;
+    if (diag_errors())
+        return 1;
+    if (emit_is(o, "asm")) {
+        for (int i = 0; i < ip->funcs.n; i++)
+            asm_print(stdout, &progs[i]);
+        return 0;
+    }
+    return objgen_write(p, ip, progs, o->out);
 }

@@ -116,6 +116,24 @@ static void make_copy(Ins *i, Ins *src)
     i->prov = prov;
 }
 
+static IrFunc *cur_func;
+
+/* A new constant right before i (operands must be defined earlier). */
+static Ins *pow2_const(Ins *i, int64_t v)
+{
+    Ins *c = ir_new_ins(cur_func, I_CONST, i->w);
+    c->imm = v;
+    c->blk = i->blk;
+    int k = 0;
+    while (i->blk->ins.v[k] != i)
+        k++;
+    vpush(i->blk->ins, NULL);
+    for (int j = i->blk->ins.n - 1; j > k; j--)
+        i->blk->ins.v[j] = i->blk->ins.v[j - 1];
+    i->blk->ins.v[k] = c;
+    return c;
+}
+
 /* x+0, x-0, x|0, x^0, x<<0, x*1, x/1 -> x; x*0, x&0 -> 0. Pointer
  * arithmetic stays as it is only when it changes the pointer. */
 static bool simplify(Ins *i)
@@ -144,6 +162,20 @@ static bool simplify(Ins *i)
     case I_UDIV: case I_SDIV:
         if (k == 1 && a->w >= i->w) {
             make_copy(i, a);
+            return true;
+        }
+        /* unsigned x / 2^n is x >> n: cheaper, and the verifier tracks
+         * the range of a shift but not of a division */
+        if (i->op == I_UDIV && k > 1 && ((uint64_t)k & mask_of(i->w)) == (uint64_t)k && !(k & (k - 1))) {
+            i->op = I_SHR;
+            i->a[1] = pow2_const(i, __builtin_ctzll((uint64_t)k));
+            return true;
+        }
+        return false;
+    case I_UMOD:
+        if (k > 0 && ((uint64_t)k & mask_of(i->w)) == (uint64_t)k && !(k & (k - 1))) {
+            i->op = I_AND;
+            i->a[1] = pow2_const(i, k - 1);
             return true;
         }
         return false;
@@ -199,6 +231,7 @@ static bool fold_branch(Ins *t)
 
 void ir_fold(IrFunc *f)
 {
+    cur_func = f;
     for (int b = 0; b < f->blocks.n; b++) {
         Block *bl = f->blocks.v[b];
         for (int k = 0; k < bl->ins.n; k++) {

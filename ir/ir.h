@@ -71,6 +71,7 @@ struct Ins {
     Ins *a[4];
     int64_t imm;
     const char *sym;
+    const char *target;     /* I_TAIL_CALL: the program tail-called */
     Ins **args;             /* calls: arguments; phi: one per predecessor */
     int nargs;
     Block *blk;

@@ -252,7 +252,7 @@ void emit_throw(Ins *code)
         return;
     }
     if (L.err_ptr) {
-        emit2(I_STORE, 4, L.err_ptr, code);
+        mem_store((Addr){ L.err_ptr, 0 }, code, 4);
         emit_return(iconst(0, 8));
         return;
     }

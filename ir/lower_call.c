@@ -399,11 +399,13 @@ static Ins *lower_tail_call(Node *n)
 {
     const char *map;
     int slot = tail_slot(n->func, &map);
+    Ins *m = map_named(map);
     Ins *t = emit(I_TAIL_CALL, 0);
     t->a[0] = L.ctx;
-    t->a[1] = map_named(map);
+    t->a[1] = m;
     t->imm = slot;
     t->sym = map;
+    t->target = n->func->sym_name;
     emit_return(iconst(L.f->default_ret, 4));
     return NULL;
 }
@@ -539,8 +541,9 @@ static void lookup_pinned(void)
     branch(CC_NE, 8, p, iconst(0, 8), ok, fail);
     seal(fail);
     set_block(fail);
+    Ins *v = L.fn->ret->kind == TY_VOID ? NULL : iconst(L.f->default_ret, width_of(L.fn->ret));
     Ins *r = emit(I_RET, 0);
-    r->a[0] = L.fn->ret->kind == TY_VOID ? NULL : iconst(L.f->default_ret, width_of(L.fn->ret));
+    r->a[0] = v;
     L.cur = NULL;
     seal(ok);
     set_block(ok);

@@ -87,8 +87,9 @@ void store(Addr a, Ins *v, Type *t)
 
 static void store_imm(Addr a, int64_t v, int mw)
 {
+    Ins *c = iconst(v, mw);
     Ins *i = mem_op(I_STORE, a, mw);
-    i->a[1] = iconst(v, mw);
+    i->a[1] = c;
 }
 
 static int chunk_for(int64_t off, int left, int align)
