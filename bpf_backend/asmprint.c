@@ -201,7 +201,7 @@ static void print_bytes(FILE *out, const struct bpf_insn *in, int n)
 
 static void print_relocs(FILE *out, const ObjProg *p, int i)
 {
-    for (int k = 0; k < p->nrelocs; k++) {
+    for (int k = 0; p->relocs && k < p->nrelocs; k++) {
         const ObjReloc *r = &p->relocs[k];
         if (r->insn != i)
             continue;
@@ -243,6 +243,8 @@ static int print_insn(FILE *out, const ObjProg *p, int i)
 
 void asm_print(FILE *out, const ObjProg *p)
 {
+    if (!out || !p || (p->ninsns > 0 && !p->insns))
+        return;
     fprintf(out, "%016x <%s>:\n", 0, p->name ? p->name : "");
     for (int i = 0; i < p->ninsns;)
         i += print_insn(out, p, i);

@@ -2,7 +2,8 @@
  * once (memoized by pointer); kernel types also by name, since the front
  * end may hold several Type copies of one kernel struct. Integers are
  * named as C names them so that skeletons generated from the object
- * compile as plain C. */
+ * compile as plain C. The memo lives in the arena: a BtfGen serves one
+ * compilation. */
 #include "btf/ksbtf.h"
 
 #include <bpf/btf.h>

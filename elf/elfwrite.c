@@ -140,6 +140,21 @@ static bool in_text(const ObjProg *p)
     return p->is_static || !p->section || !*p->section || !strcmp(p->section, ".text");
 }
 
+/* Program sections share the ELF namespace with the data sections and
+ * libbpf's special ones; libbpf also finds a program type only for names
+ * not starting with a dot. */
+static int check_section(const ObjProg *p)
+{
+    static const char *reserved[] = { "license", "version", "maps" };
+    if (p->section[0] == '.')
+        return obj_error("program '%s': section '%s' is not a program section", p->name,
+                         p->section);
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(p->section, reserved[i]))
+            return obj_error("program '%s': section '%s' is reserved", p->name, p->section);
+    return 0;
+}
+
 static int layout_code(Writer *w)
 {
     Obj *o = w->o;
@@ -150,6 +165,8 @@ static int layout_code(Writer *w)
                 continue;
             if (!p->insns || p->ninsns <= 0)
                 return obj_error("program '%s' has no instructions", p->name);
+            if (!in_text(p) && check_section(p))
+                return -1;
             int s = add_sec(w, in_text(p) ? ".text" : p->section, SHT_PROGBITS,
                             SHF_ALLOC | SHF_EXECINSTR, 8);
             Sec *sec = w->secs.v[s];
@@ -602,6 +619,39 @@ static int check_globals(Writer *w)
     return 0;
 }
 
+/* Counts and the arrays they describe agree, so nothing below reads
+ * through a NULL pointer. */
+static int need(const void *arr, int n, const char *what, const char *owner)
+{
+    if (n >= 0 && (n == 0 || arr))
+        return 0;
+    return obj_error("%s%s%s: %d %s but no array", owner ? "'" : "", owner ? owner : "the object",
+                     owner ? "'" : "", n, what);
+}
+
+static int check_arrays(Obj *o)
+{
+    if (need(o->progs, o->nprogs, "programs", NULL) || need(o->maps, o->nmaps, "maps", NULL) ||
+        need(o->vars, o->nvars, "globals", NULL) ||
+        need(o->externs, o->nexterns, "externs", NULL) ||
+        need(o->sops, o->nsops, "struct_ops", NULL))
+        return -1;
+    for (int i = 0; i < o->nprogs; i++) {
+        ObjProg *p = &o->progs[i];
+        if (need(p->relocs, p->nrelocs, "relocations", p->name) ||
+            need(p->lines, p->nlines, "lines", p->name))
+            return -1;
+    }
+    for (int i = 0; i < o->nmaps; i++)
+        if (need(o->maps[i].prog_init, o->maps[i].nprog_init, "initial programs",
+                 o->maps[i].name))
+            return -1;
+    for (int i = 0; i < o->nsops; i++)
+        if (need(o->sops[i].fns, o->sops[i].nfns, "function pointers", o->sops[i].name))
+            return -1;
+    return 0;
+}
+
 #define ZALLOC(n, T) ((T *)xalloc(sizeof(T) * (size_t)((n) + 1)))
 
 static int write_obj(Writer *w, const char *path)
@@ -650,8 +700,8 @@ int obj_write(Obj *o, const char *path)
         return obj_error("obj_write: no object or no output path");
     if (!o->btf)
         return obj_error("'%s': the object has no BTF", path);
-    if (o->nprogs < 0 || o->nvars < 0 || o->nmaps < 0 || o->nexterns < 0 || o->nsops < 0)
-        return obj_error("'%s': negative entity count", path);
+    if (check_arrays(o))
+        return -1;
     Writer w = { .o = o };
     /* Work on a copy: the caller's BTF stays as it was, and writing twice
      * gives the same object. Ids are unchanged since the copy starts empty. */

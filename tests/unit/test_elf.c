@@ -300,9 +300,11 @@ static void test_subprogs(void)
     struct bpf_insn main_ins[] = {
         MOVI(1, 20), CALL(-1), MOVR(6, 0), MOVI(1, 1), CALL(-1), ADDR(0, 6), EXIT,
     };
-    struct bpf_insn twice_ins[] = { MOVR(0, 1), ADDR(0, 1), EXIT };
+    /* twice(x) = add1(x) + x - 1: a .text function calling another */
+    struct bpf_insn twice_ins[] = { MOVR(6, 1), CALL(-1), ADDR(0, 6), ADDI(0, -1), EXIT };
     struct bpf_insn add1_ins[] = { MOVR(0, 1), ADDI(0, 1), EXIT };
     ObjReloc rel[] = { { 1, RELO_CALL, "twice" }, { 4, RELO_CALL, "add1" } };
+    ObjReloc trel[] = { { 1, RELO_CALL, "add1" } };
     ObjLine ml[] = { { 0, "sub.ks", 10, 5, "    return twice(20) + add1(1)" } };
     ObjLine tl[] = { { 0, "sub.ks", 2, 5, "    return x + x" } };
     ObjProg progs[] = {
@@ -315,6 +317,8 @@ static void test_subprogs(void)
     progs[0].nlines = 1;
     progs[1].lines = tl;
     progs[1].nlines = 1;
+    progs[1].relocs = trel;
+    progs[1].nrelocs = 1;
     progs[0].btf_proto = f.ctx_proto;
     progs[1].btf_proto = progs[2].btf_proto = f.int_proto;
     progs[2].is_static = true;
@@ -519,6 +523,13 @@ static void test_errors(void)
     v.size = 4;
     CU_ASSERT_EQUAL(obj_write(&o, path), 0);
     CU_ASSERT_EQUAL(obj_write(&o, "/nonexistent-dir/x.o"), -1);
+    prog.section = ".data";
+    CU_ASSERT_EQUAL(obj_write(&o, path), -1);           /* not a program section */
+    prog.section = "xdp";
+    prog.nlines = 2;
+    CU_ASSERT_EQUAL(obj_write(&o, path), -1);           /* count without array */
+    prog.nlines = 0;
+    CU_ASSERT_EQUAL(obj_write(NULL, path), -1);
     unlink(path);
     fix_free(&f);
 }
