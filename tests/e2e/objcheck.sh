@@ -46,9 +46,32 @@ fi
 
 run btf bpftool btf dump file "$obj"
 
+# A skeleton names the struct types of globals but, like clang's, does not
+# define them: users include them from their own header. Take the
+# definitions from the object's BTF, as such a header would hold them.
+struct_defs() {
+    bpftool btf dump file "$obj" format c >"$tmp/types.h" || return 1
+    want=$(grep -o 'struct [A-Za-z_0-9]* [A-Za-z_0-9]*;' "$tmp/objcheck.skel.h" | awk '{print $2}' | sort -u)
+    : >"$tmp/defs.h"
+    for round in 1 2 3 4; do
+        more=""
+        for name in $want; do
+            grep -q "^struct $name {" "$tmp/defs.h" && continue
+            awk -v n="$name" '$0 ~ "^struct " n " \\{" {p=1} p {print} p && /^};/ {p=0}' \
+                "$tmp/types.h" >"$tmp/one.h"
+            more="$more $(grep -o 'struct [A-Za-z_0-9]* [A-Za-z_0-9]*;' "$tmp/one.h" | awk '{print $2}')"
+            cat "$tmp/defs.h" >>"$tmp/one.h"
+            mv "$tmp/one.h" "$tmp/defs.h"
+        done
+        want=$more
+        [ -n "$want" ] || break
+    done
+}
+
 skeleton() {
     bpftool gen skeleton "$obj" name objcheck >"$tmp/objcheck.skel.h" || return 1
-    printf '#include "objcheck.skel.h"\nint main(void)\n{\n    struct objcheck *s = objcheck__open();\n    objcheck__destroy(s);\n    return 0;\n}\n' >"$tmp/skel.c"
+    struct_defs || return 1
+    printf '#include <stdbool.h>\n#include "defs.h"\n#include "objcheck.skel.h"\nint main(void)\n{\n    struct objcheck *s = objcheck__open();\n    objcheck__destroy(s);\n    return 0;\n}\n' >"$tmp/skel.c"
     ${CC:-cc} -Wall -Werror -c -o "$tmp/skel.o" -I"$tmp" "$tmp/skel.c"
 }
 run skeleton skeleton

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make check`: runs every suite, keeps the whole output in
+# build/check.log, and ends with one line "N passed, N failed" that counts
+# every test. Suites print "PASS name" / "FAIL name: why" / "SKIP ...".
+set -u
+. "$(dirname "$0")/lib.sh"
+log="$ROOT/build/check.log"
+mkdir -p "$ROOT/build"
+: >"$log"
+suites=(
+    "unit:$ROOT/build/unit"
+    "conformance:$ROOT/tests/run-conformance.sh"
+    "objects:$ROOT/tests/run-objects.sh"
+)
+for t in "$ROOT"/tests/e2e/*.test.sh "$ROOT"/tests/verifier/run.sh "$ROOT"/tests/diff/run.sh; do
+    [ -x "$t" ] && suites+=("$(basename "$(dirname "$t")")/$(basename "$t" .sh):$t")
+done
+suites+=("vm:$ROOT/tests/vm/run.sh")
+for s in "${suites[@]}"; do
+    name=${s%%:*}
+    cmd=${s#*:}
+    start=$(date +%s)
+    echo "== $name" | tee -a "$log"
+    "$cmd" >"$ROOT/build/suite.out" 2>&1
+    cat "$ROOT/build/suite.out" >>"$log"
+    grep -E '^(FAIL|SKIP) ' "$ROOT/build/suite.out"
+    p=$(grep -c '^PASS ' "$ROOT/build/suite.out")
+    f=$(grep -c '^FAIL ' "$ROOT/build/suite.out")
+    echo "   $name: $p passed, $f failed ($(( $(date +%s) - start ))s)"
+done
+passed=$(grep -c '^PASS ' "$log")
+failed=$(grep -c '^FAIL ' "$log")
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
