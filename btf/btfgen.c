@@ -200,6 +200,22 @@ static int member_type(BtfGen *g, Member *m)
     return m->ty->kind == TY_FUNC ? gen_func_ptr(g, m->ty) : btfgen_type(g, m->ty);
 }
 
+static uint32_t bit_offset(Member *m) { return (uint32_t)m->offset * 8 + (uint32_t)m->bit_off; }
+
+/* The kernel wants members by non-decreasing offset; a struct assembled
+ * from parts (a struct_ops value) may list them otherwise. Stable. */
+static int *member_order(Type *t)
+{
+    int *o = xalloc(sizeof(int) * (size_t)(t->nmembers + 1));
+    for (int i = 0; i < t->nmembers; i++) {
+        int k = i;
+        for (; k > 0 && bit_offset(&t->members[o[k - 1]]) > bit_offset(&t->members[i]); k--)
+            o[k] = o[k - 1];
+        o[k] = i;
+    }
+    return o;
+}
+
 static int gen_aggr(BtfGen *g, Type *t)
 {
     const char *key = kernel_key(t, "full"), *self = ptr_key(t);
@@ -225,10 +241,10 @@ static int gen_aggr(BtfGen *g, Type *t)
                              : btf__add_struct(g->b, t->name, t->size);
     if (id < 0)
         return gen_error("cannot add '%s'", nm(t->name));
-    for (int i = 0; i < t->nmembers; i++) {
-        Member *m = &t->members[i];
-        uint32_t bit = (uint32_t)m->offset * 8 + (uint32_t)m->bit_off;
-        if (btf__add_field(g->b, m->name, ids[i], bit, (uint32_t)m->bit_size) < 0)
+    int *order = member_order(t);
+    for (int k = 0; k < t->nmembers; k++) {
+        Member *m = &t->members[order[k]];
+        if (btf__add_field(g->b, m->name, ids[order[k]], bit_offset(m), (uint32_t)m->bit_size) < 0)
             return gen_error("cannot add member '%s'", nm(m->name));
     }
     patch_fixups(g, t, id);

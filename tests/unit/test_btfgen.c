@@ -147,6 +147,17 @@ static void test_bitfields(void)
     CU_ASSERT_EQUAL(btf_member_bitfield_size(t, 1), 12);
     CU_ASSERT_EQUAL(btf_member_bit_offset(t, 2), 16);
     CU_ASSERT_EQUAL(btf_member_bitfield_size(t, 2), 0);
+
+    /* members listed out of order come out by offset */
+    Type *u = new_type(TY_STRUCT, 16, 8);
+    u->name = "shuffled";
+    Member um[] = { { .name = "late", .ty = ty_u64, .offset = 8 },
+                    { .name = "early", .ty = ty_u32, .offset = 0 } };
+    u->members = um;
+    u->nmembers = 2;
+    id = btfgen_type(G, u);
+    CU_ASSERT_STRING_EQUAL(btf__name_by_offset(B, member(id, 0)->name_off), "early");
+    CU_ASSERT_EQUAL(btf_member_bit_offset(btf__type_by_id(B, id), 1), 64);
     teardown();
 }
 
