@@ -555,8 +555,11 @@ static int write_file(const char *path, Out *out, int n)
     if (!fp)
         return obj_error("cannot write '%s': %s", path, strerror(errno));
     size_t wrote = fwrite(f.p, 1, f.n, fp);
-    if (fclose(fp) != 0 || wrote != f.n)
-        return obj_error("cannot write '%s': %s", path, strerror(errno ? errno : EIO));
+    if (fclose(fp) != 0 || wrote != f.n) {
+        int e = errno ? errno : EIO;
+        remove(path);       /* no half object for a later step to trip over */
+        return obj_error("cannot write '%s': %s", path, strerror(e));
+    }
     return 0;
 }
 

@@ -160,8 +160,16 @@ static void test_xdp_map(void)
                    .value_btf = btfgen_type(f.g, ty_u64), .numa_node = -1 };
     Obj o = { .btf = f.btf, .license = "GPL", .progs = &prog, .nprogs = 1, .maps = &map,
               .nmaps = 1 };
-    const char *path = tmp_path("xdp");
+    const char *path = tmp_path("xdp"), *again = tmp_path("xdp2");
+    unsigned ntypes = btf__type_cnt(f.btf);
     CU_ASSERT_EQUAL_FATAL(obj_write(&o, path), 0);
+    /* the caller's BTF is left alone, and a second write is identical */
+    CU_ASSERT_EQUAL(btf__type_cnt(f.btf), ntypes);
+    CU_ASSERT_EQUAL_FATAL(obj_write(&o, again), 0);
+    size_t n1, n2;
+    char *b1 = read_file(path, &n1), *b2 = read_file(again, &n2);
+    CU_ASSERT_TRUE(b1 && b2 && n1 == n2 && !memcmp(b1, b2, n1));
+    unlink(again);
     struct bpf_object *obj = load(path);
     CU_ASSERT_PTR_NOT_NULL_FATAL(obj);
     CU_ASSERT_EQUAL(run_prog(obj, "count_pkts"), XDP_PASS);
