@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ static struct {
     int absent;                 /* absent names added this run */
     int scans;                  /* names found by scanning kernel BTF */
     IdMap memo;                 /* kernel id -> Type (arena) */
+    IdMap aligns;               /* kernel id -> alignment */
 } K;
 
 static int parse_count;
@@ -181,13 +183,15 @@ static uint32_t scan_name(const char *name, int cls)
         if (cls == NC_ENUMVAL) {
             for (int i = 0; btf_is_any_enum(t) && i < btf_vlen(t); i++) {
                 uint32_t off = btf_is_enum(t) ? btf_enum(t)[i].name_off : btf_enum64(t)[i].name_off;
-                if (!strcmp(btf__name_by_offset(K.vml, off), name))
+                const char *n = btf__name_by_offset(K.vml, off);
+                if (n && !strcmp(n, name))
                     return id;
             }
             continue;
         }
         int rank = cls == NC_FUNC ? btf_is_func(t) : type_rank(t);
-        if (!rank || rank <= best_rank || !t->name_off || strcmp(btf__name_by_offset(K.vml, t->name_off), name))
+        const char *n = rank > best_rank && t->name_off ? btf__name_by_offset(K.vml, t->name_off) : NULL;
+        if (!n || strcmp(n, name))
             continue;
         if (cls == NC_FUNC)
             return id;
@@ -226,6 +230,65 @@ static void index_vmlinux(void)
     }
 }
 
+static bool name_ok(const struct btf *b, uint32_t off)
+{
+    return btf__name_by_offset(b, off) != NULL;
+}
+
+static bool ids_ok(const struct btf_type *t, uint32_t cnt)
+{
+    switch (btf_kind(t)) {
+    case BTF_KIND_ARRAY:
+        return btf_array(t)->type < cnt && btf_array(t)->index_type < cnt;
+    case BTF_KIND_STRUCT: case BTF_KIND_UNION:
+        for (int i = 0; i < btf_vlen(t); i++)
+            if (btf_members(t)[i].type >= cnt)
+                return false;
+        return true;
+    case BTF_KIND_FUNC_PROTO:
+        for (int i = 0; i < btf_vlen(t); i++)
+            if (btf_params(t)[i].type >= cnt)
+                return false;
+        return t->type < cnt;
+    case BTF_KIND_PTR: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST:
+    case BTF_KIND_RESTRICT: case BTF_KIND_TYPE_TAG: case BTF_KIND_FUNC: case BTF_KIND_VAR:
+    case BTF_KIND_DECL_TAG:
+        return t->type < cnt;
+    default:
+        return true;
+    }
+}
+
+static bool names_ok(const struct btf *b, const struct btf_type *t)
+{
+    if (!name_ok(b, t->name_off))
+        return false;
+    for (int i = 0; btf_is_composite(t) && i < btf_vlen(t); i++)
+        if (!name_ok(b, btf_members(t)[i].name_off))
+            return false;
+    for (int i = 0; btf_is_func_proto(t) && i < btf_vlen(t); i++)
+        if (!name_ok(b, btf_params(t)[i].name_off))
+            return false;
+    for (int i = 0; btf_is_any_enum(t) && i < btf_vlen(t); i++)
+        if (!name_ok(b, btf_is_enum(t) ? btf_enum(t)[i].name_off : btf_enum64(t)[i].name_off))
+            return false;
+    return true;
+}
+
+/* libbpf 1.1 parses a BTF file without checking that its type ids and
+ * name offsets point anywhere; the kernel's own BTF is checked by the
+ * kernel, but a --btf file is checked here, once, before use. */
+static bool btf_valid(const struct btf *b)
+{
+    uint32_t cnt = btf__type_cnt(b);
+    for (uint32_t id = 1; id < cnt; id++) {
+        const struct btf_type *t = btf__type_by_id(b, id);
+        if (!t || !ids_ok(t, cnt) || !names_ok(b, t))
+            return false;
+    }
+    return true;
+}
+
 /* The whole kernel BTF, parsed once per process and only on a miss. */
 static bool ensure_vml(void)
 {
@@ -238,6 +301,11 @@ static bool ensure_vml(void)
     K.vml = btf__parse(K.path, NULL);
     int err = errno;
     libbpf_set_print(old);
+    if (K.vml && K.explicit_path && !btf_valid(K.vml)) {
+        btf__free(K.vml);
+        K.vml = NULL;
+        err = EINVAL;
+    }
     if (!K.vml) {
         K.vml_failed = true;
         K.mode = M_FALLBACK;
@@ -372,7 +440,7 @@ static Type *conv_enum(uint32_t vid, const struct btf_type *bt, const Src *s)
 
 static Type *conv_struct(uint32_t vid, const struct btf_type *bt, const Src *s, int ctx, int depth)
 {
-    int align = s->side ? s->side[s->local].align : btf__align_of(s->btf, s->local);
+    int align = s->side ? s->side[s->local].align : btf_align(s->btf, s->local, &K.aligns, 0);
     Type *t = new_type(btf_is_union(bt) ? TY_UNION : TY_STRUCT,
                        bt->size > 0x7fffffff ? 0x7fffffff : (int)bt->size, align > 0 ? align : 1);
     t->name = src_name(s, bt->name_off) ? xstrdup(src_name(s, bt->name_off)) : NULL;
@@ -549,6 +617,7 @@ static void drop_source(void)
     btf__free(K.vml);
     namemap_free(&K.vnames);
     idmap_free(&K.memo);
+    idmap_free(&K.aligns);
     free(K.path);
     memset(&K, 0, sizeof K);
     K.cache.index.owns = true;
@@ -700,9 +769,18 @@ void kbtf_flush(void)
     char *file = cache_file_for(K.path, &K.id, true);
     if (!file)
         return;
+    /* Writers take turns, so that one ksc's new names are merged into the
+     * next one's file rather than lost; readers need no lock (rename). */
+    char *lock = NULL;
+    int fd = asprintf(&lock, "%s.lock", file) < 0 ? -1 : open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        flock(fd, LOCK_EX);
     cache_merge_file(&K.cache, file, &K.id);
     if (cache_write(&K.cache, file, &K.id, K.vml))
         cache_remove_stale(file);
+    if (fd >= 0)
+        close(fd);
+    free(lock);
     free(file);
 }
 

@@ -325,8 +325,10 @@ void cache_remove_stale(const char *file)
     DIR *d = dir ? opendir(dir) : NULL;
     struct dirent *de;
     while (d && (de = readdir(d))) {
-        if (strlen(de->d_name) == strlen(base) && !strncmp(de->d_name, base, plen)
-            && strcmp(de->d_name, base)) {
+        size_t n = strlen(de->d_name);
+        bool cache = n == strlen(base) && !strncmp(de->d_name, base, plen) && strcmp(de->d_name, base);
+        bool lock = n == strlen(base) + 5 && !strncmp(de->d_name, base, plen) && strncmp(de->d_name, base, n - 5);
+        if (cache || lock) {
             char *p;
             if (asprintf(&p, "%s/%s", dir, de->d_name) >= 0) {
                 unlink(p);
@@ -503,6 +505,50 @@ void cache_merge_file(Cache *c, const char *file, const Ident *id)
     free(buf);
 }
 
+/* ---- alignment -------------------------------------------------------- */
+
+/* BTF does not record alignment: it is the largest natural alignment of
+ * the members, or 1 for a packed struct (a member off its alignment, or a
+ * size that is not a multiple of it). libbpf's btf__align_of would do, but
+ * it recurses without a bound and trusts every id, and a --btf file may be
+ * anything. memo: kernel id -> alignment, may be NULL. */
+int btf_align(const struct btf *b, uint32_t id, IdMap *memo, int depth)
+{
+    const struct btf_type *t = id ? btf__type_by_id(b, id) : NULL;
+    if (!t || depth > 64)
+        return 1;
+    switch (btf_kind(t)) {
+    case BTF_KIND_INT: case BTF_KIND_ENUM: case BTF_KIND_ENUM64: case BTF_KIND_FLOAT:
+        return t->size == 2 || t->size == 4 || t->size == 8 ? (int)t->size : t->size >= 16 ? 8 : 1;
+    case BTF_KIND_PTR:
+        return 8;
+    case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST: case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPE_TAG:
+        return btf_align(b, t->type, memo, depth + 1);
+    case BTF_KIND_ARRAY:
+        return btf_align(b, btf_array(t)->type, memo, depth + 1);
+    case BTF_KIND_STRUCT: case BTF_KIND_UNION:
+        break;
+    default:
+        return 1;
+    }
+    uintptr_t known = memo ? idmap_get(memo, id) : 0;
+    if (known)
+        return (int)known;
+    int max = 1;
+    for (int i = 0; i < btf_vlen(t); i++) {
+        int a = btf_align(b, btf_members(t)[i].type, memo, depth + 1);
+        if (!btf_member_bitfield_size(t, (uint32_t)i) && btf_member_bit_offset(t, (uint32_t)i) % (8u * (uint32_t)a))
+            return 1;
+        max = a > max ? a : max;
+    }
+    if (t->size % (uint32_t)max)
+        max = 1;
+    if (memo)
+        idmap_put(memo, id, (uintptr_t)max);
+    return max;
+}
+
 /* ---- building the small BTF -------------------------------------------- */
 
 /* Context in which a type is reached: through a pointer (structs become
@@ -519,6 +565,7 @@ typedef struct Builder {
     uint32_t *vmap;             /* kernel id -> mini id */
     Work *stack;
     uint32_t nstack, capstack;
+    IdMap aligns;
 } Builder;
 
 static void push(Builder *b, uint32_t vid, int ctx)
@@ -668,7 +715,7 @@ static struct btf *emit_all(Builder *b, Side *side)
             return NULL;
         }
         const struct btf_type *t = btf__type_by_id(b->vml, vid);
-        int align = btf_is_composite(t) ? btf__align_of(b->vml, vid) : 0;
+        int align = btf_is_composite(t) ? btf_align(b->vml, vid, &b->aligns, 0) : 0;
         side[i + 1].vid = vid;
         side[i + 1].flags = btf_is_composite(t) && b->state[vid] == CTX_POINTEE ? SIDE_SHELL : 0;
         side[i + 1].align = (uint16_t)(align > 0 && align < 65536 ? align : 1);
@@ -781,5 +828,6 @@ bool cache_write(const Cache *c, const char *file, const Ident *id, const struct
     free(b.order);
     free(b.vmap);
     free(b.stack);
+    idmap_free(&b.aligns);
     return ok;
 }

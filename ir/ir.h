@@ -122,6 +122,7 @@ struct IrFunc {
     bool hidden_err;        /* last argument points at the caller's error slot */
     int default_ret;        /* verdict on a failed inserted check or tail call */
     Prov ctx_prov;
+    Ins *ctx;               /* programs: the context pointer (I_ARG 0) */
 };
 
 typedef struct IrMapRef { const char *name; Global *g; } IrMapRef;

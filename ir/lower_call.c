@@ -629,6 +629,7 @@ static IrFunc *lower_func(IrProgram *ip, Func *fn)
     set_block(entry);
     L.pos = fn->pos;
     bind_params(fn, f);
+    f->ctx = L.ctx;
     if (uses_pinned(fn->body))
         lookup_pinned();
     lower_body(fn->body);
