@@ -359,28 +359,48 @@ bool eval_const(Sym *s)
     return n->ty->kind != TY_ERROR;
 }
 
-static void check_enum(Type *t)
+/* The value of variant i of a user enum, and its symbol's. */
+static void set_variant(Type *t, int i, i128 val, Module *m)
 {
+    t->vals[i].val = val;
+    Sym *s = lookup_in(m, t->vals[i].name);
+    if (s && s->kind == SYM_ENUMVAL && s->type == t) {
+        s->val = val;
+        s->state = 2;
+    }
+}
+
+/* Computes a user enum's values, in order, the first time anything needs
+ * them (declarations come in any order, and `D = B + 10` or `X = Y::Q`
+ * reads other variants). A variant used before its value is known, by a
+ * later one or in a cycle, is reported by the user (enum_variant_ready). */
+void enum_values(Type *t, Module *m)
+{
+    if (t->kind != TY_ENUM || t->kernel || t->rstate != 0)
+        return;
+    t->rstate = 1;
+    Checker saved = C;
+    C.mod = m;
+    C.fn = NULL;
+    C.scope = NULL;
     i128 next = 0, lo = 0, hi = 0;
     for (int i = 0; i < t->nvals; i++) {
         Node *init = t->members[i].init;
         if (init) {
-            Node *n = init;
-            check_expr(n, NULL);
-            if (!n->is_const_val && n->ty->kind != TY_ERROR)
-                error_at(n->pos, "an enum value must be a constant");
-            next = n->cval;
+            check_expr(init, NULL);
+            if (!init->is_const_val && init->ty->kind != TY_ERROR)
+                error_at(init->pos, "an enum value must be a constant");
+            next = init->cval;
         }
-        t->vals[i].val = next;
-        if (next < lo)
-            lo = next;
-        if (next > hi)
-            hi = next;
+        set_variant(t, i, next, m);
+        lo = next < lo ? next : lo;
+        hi = next > hi ? next : hi;
         for (int j = 0; j < i; j++)
             if (!strcmp(t->vals[j].name, t->vals[i].name))
                 error_at(t->vals[i].pos, "duplicate variant '%s'", t->vals[i].name);
         next++;
     }
+    C = saved;
     bool sign = lo < 0;
     bool wide = sign ? (lo < INT32_MIN || hi > INT32_MAX) : hi > UINT32_MAX;
     t->size = t->align = wide ? 8 : 4;
@@ -388,15 +408,18 @@ static void check_enum(Type *t)
     t->rstate = 2;
 }
 
-static void finish_enum_syms(Module *m, Type *t)
+/* Is variant i of t's value known? Reports a use that comes too early. */
+bool enum_variant_ready(Type *t, int i, Module *m, Pos use)
 {
-    for (int i = 0; i < t->nvals; i++) {
-        Sym *s = lookup_in(m, t->vals[i].name);
-        if (s && s->kind == SYM_ENUMVAL && s->type == t) {
-            s->val = t->vals[i].val;
-            s->state = 2;
-        }
-    }
+    if (t->kernel)
+        return true;
+    enum_values(t, m);
+    Sym *s = lookup_in(m, t->vals[i].name);
+    if (t->rstate == 2 || (s && s->kind == SYM_ENUMVAL && s->type == t && s->state == 2))
+        return true;
+    error_at(use, "enum value '%s' is used before its value is known", t->vals[i].name);
+    help("a variant may use the variants declared before it");
+    return false;
 }
 
 /* ---- globals ----------------------------------------------------------- */
@@ -431,6 +454,9 @@ static uint64_t map_flag_arg(Global *g, Node *a, Type *mt)
         for (size_t i = 0; i < sizeof shorts / sizeof *shorts; i++)
             if (!strcmp(a->name, shorts[i].name))
                 return shorts[i].flag;
+    /* no_prealloc | rdonly: short names combine like the BPF_F_ constants */
+    if (a->kind == N_BINARY && a->op == OP_OR)
+        return map_flag_arg(g, a->lhs, mt) | map_flag_arg(g, a->rhs, mt);
     if (a->kind == N_CALL && a->lhs->kind == N_IDENT && !strcmp(a->lhs->name, "numa_node")) {
         if (a->args.n != 1) {
             error_at(a->pos, "numa_node takes one argument: numa_node(N)");
@@ -908,8 +934,7 @@ static void check_types(Program *p)
             }
             layout_struct(d->type);
         } else if (d->kind == D_ENUM) {
-            check_enum(d->type);
-            finish_enum_syms(d->module, d->type);
+            enum_values(d->type, d->module);
         } else if (d->kind == D_ALIAS) {
             resolve_named(&(Type){ .kind = TY_NAMED, .name = d->sym->name, .pos = d->pos });
         }

@@ -127,12 +127,15 @@ static Type *call_user_func(Node *n, Func *f, bool tail)
     if (C.fn && C.fn->target == TGT_EBPF && f->target == TGT_EBPF && is_program(f)) {
         bool same_impl = f->impl && f->impl == C.fn->impl;
         if (!same_impl) {
-            if (!check_tail_call(n, f, tail))
+            if (!check_tail_call(n, f, tail)) {
+                n->func = NULL;     /* reported: not an edge of the call graph */
                 return ty_error;
+            }
             return f->ret;
         }
     }
     if (!cross_target_ok(n, f)) {
+        n->func = NULL;
         check_args_loose(n, 0);
         return ty_error;
     }
@@ -512,7 +515,12 @@ static Type *call_named(Node *n, bool tail)
         return call_helper(n, h);
     if (C.fn && C.fn->target == TGT_KMOD)
         return call_kernel(n, c->name);
-    error_at(c->pos, "undefined function '%s'", c->name);
+    if (!strcmp(c->name, "exec")) {     /* the public spec's exec(): not here */
+        error_at(c->pos, "'exec' is not part of KernelScript as ksc implements it");
+        help("ksc compiles KernelScript only; run other programs outside it");
+    } else {
+        error_at(c->pos, "undefined function '%s'", c->name);
+    }
     check_args_loose(n, 0);
     return ty_error;
 }

@@ -482,10 +482,16 @@ static Type *use_sym(Node *n, Sym *s)
         n->is_const_val = true;
         n->cval = s->val;
         return s->type;
-    case SYM_ENUMVAL:
+    case SYM_ENUMVAL: {
+        int i = 0;
+        while (i < s->type->nvals && strcmp(s->type->vals[i].name, s->name))
+            i++;
+        if (i == s->type->nvals || !enum_variant_ready(s->type, i, s->module, n->pos))
+            return ty_error;
         n->is_const_val = true;
-        n->cval = s->val;
+        n->cval = s->type->vals[i].val;
         return s->type;
+    }
     case SYM_FUNC: {
         Func *f = s->func;
         n->func = f;
@@ -542,6 +548,8 @@ static Type *check_scoped(Node *n)
     }
     for (int i = 0; i < t->nvals; i++)
         if (!strcmp(t->vals[i].name, n->name)) {
+            if (!enum_variant_ready(t, i, s ? s->module : C.mod, n->pos))
+                return ty_error;
             n->is_const_val = true;
             n->cval = t->vals[i].val;
             return t;

@@ -71,6 +71,8 @@ Sym *lookup(const char *name);
 Sym *lookup_in(Module *m, const char *name);
 Type *resolve_type(Type *t);
 bool eval_const(Sym *s);
+void enum_values(Type *t, Module *m);
+bool enum_variant_ready(Type *t, int i, Module *m, Pos use);
 int target_bit(Func *f);
 bool in_ebpf(void);
 void declare_local(Var *v);

@@ -228,7 +228,8 @@ Type *parse_type(Parser *p)
         }
         const char *name = (p->tok++)->text;
         int mk = map_kind_of(name);
-        if (mk >= 0 && (tok_is(p, "<") || tok_is(p, "("))) {
+        /* perf_event_array takes no arguments; the others always do */
+        if (mk >= 0 && (tok_is(p, "<") || tok_is(p, "(") || mk == MAP_PERF_EVENT_ARRAY)) {
             t = parse_map_type(p, (MapKind)mk, pos);
         } else if (tok_is(p, ".") && p->tok[1].kind == T_IDENT) {
             p->tok++;
@@ -585,6 +586,8 @@ static void parse_global(Parser *p, AttrVec *attrs, bool pin, bool local, Pos st
     Global *g = xalloc(sizeof(Global));
     g->pos = p->tok->pos;
     g->name = expect_ident(p, "a variable name");
+    if (p->quiet)
+        return;     /* no name: nothing to declare, resync at the next declaration */
     g->module = p->mod;
     g->pinned = pin;
     g->kind = local ? GV_LOCAL : pin ? GV_PIN : GV_VAR;

@@ -287,6 +287,12 @@ static Node *parse_primary(Parser *p)
         return parse_if(p, pos);
     if (tok_is(p, "{"))
         return parse_block(p);
+    /* `new T(...)` allocates on a heap KernelScript does not have */
+    if (t->kind == T_IDENT && !strcmp(t->text, "new") && t[1].kind == T_IDENT) {
+        parse_error(p, "'new' is not part of KernelScript as ksc implements it");
+        help("declare a variable (var s = S { ... }) or keep the data in a map");
+        return error_node(p);
+    }
     if (t->kind == T_IDENT) {
         if (struct_lit_ahead(p)) {
             p->tok++;
@@ -305,10 +311,6 @@ static Node *parse_primary(Parser *p)
         Node *n = new_node(N_IDENT, pos);
         n->name = t->text;
         return n;
-    }
-    if (tok_is(p, "new") || tok_is(p, "exec")) {
-        parse_error(p, "'%s' is not part of KernelScript as ksc implements it", t->text);
-        return error_node(p);
     }
     parse_error(p, "expected an expression but found %s", tok_desc(t));
     return error_node(p);
@@ -651,6 +653,8 @@ Node *parse_stmt(Parser *p)
     else if (consume(p, "defer")) {
         n = new_node(N_DEFER, pos);
         n->body = tok_is(p, "{") ? parse_block(p) : parse_stmt(p);
+        if (!n->body)
+            n = NULL;   /* `defer fn ...`: reported, nothing to defer */
     } else if (tok_is(p, "fn") || tok_is(p, "struct") || tok_is(p, "@")) {
         parse_error(p, "'%s' declarations belong at the top level, not inside a function", p->tok->text);
         n = NULL;
