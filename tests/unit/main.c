@@ -30,8 +30,14 @@ void unit_reset(void)
     types_init();
 }
 
-Program *unit_check(const char *src, UnitDiag *d)
+/* src may be built in the arena (xfmt) that unit_reset() frees, and the
+ * program keeps pointers into its text: it is copied first, and the copy
+ * lives until the next call. */
+Program *unit_check(const char *text, UnitDiag *d)
 {
+    static char *src;
+    free(src);
+    src = strdup(text);
     unit_reset();
     kbtf_set_path("none");
     char *buf = NULL;
