@@ -314,8 +314,10 @@ static void struct_ops(Gen *g)
         st->name = im->ops;
         st->members = ms.v;
         st->nmembers = ms.n;
+        /* .struct_ops, not .struct_ops.link: Debian's libbpf 1.1 skips
+         * the .link section, and registration works the same way. */
         ObjStructOps so = { .name = im->name, .btf_type = btfgen_type(g->bg, st), .data = data, .size = k->size,
-                            .fns = fns.v, .nfns = fns.n, .link = true };
+                            .fns = fns.v, .nfns = fns.n, .link = false };
         vpush(g->sops, so);
     }
 }

@@ -82,14 +82,17 @@ build_loader() {
 }
 run loader build_loader
 
+# OBJCHECK_NOLOAD=1: program kinds this kernel cannot load (fentry,
+# kprobe) are checked as objects only.
+noload=${OBJCHECK_NOLOAD:-0}
 run link bpftool gen object "$tmp/linked.o" "$obj"
-if [ -x "$loader" ] && [ -f "$tmp/linked.o" ]; then
+if [ "$noload" = 0 ] && [ -x "$loader" ] && [ -f "$tmp/linked.o" ]; then
     run link-load "$loader" "$tmp/linked.o"
 fi
 
 run objdump llvm-objdump -dr "$obj"
 
-if [ -x "$loader" ]; then
+if [ "$noload" = 0 ] && [ -x "$loader" ]; then
     run load "$loader" "$obj"
 fi
 
@@ -103,7 +106,7 @@ loadall() {
     mnt=
     [ "$n" -gt 0 ] || { echo "no program pinned" >&2; return 1; }
 }
-run loadall loadall
+[ "$noload" = 0 ] && run loadall loadall
 
 for sec in "$@"; do
     if llvm-readelf -S --wide "$obj" | awk '{ for (i = 1; i <= NF; i++) print $i }' | grep -qxF -- "$sec"; then
