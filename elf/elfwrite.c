@@ -6,6 +6,7 @@
 #include "elf/internal.h"
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -249,17 +250,27 @@ static int layout_maps(Writer *w)
     return 0;
 }
 
+bool obj_struct_ops_link_supported(void)
+{
+    uint32_t major = libbpf_major_version(), minor = libbpf_minor_version();
+    return major > 1 || (major == 1 && minor >= 2);
+}
+
+/* libbpf before 1.2 skips .struct_ops.link, and its programs then fail to
+ * load; there the same map in .struct_ops registers the same way. */
 static int layout_struct_ops(Writer *w)
 {
     Obj *o = w->o;
+    bool link_ok = obj_struct_ops_link_supported();
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < o->nsops; i++) {
             ObjStructOps *so = &o->sops[i];
-            if (so->link != (pass == 1))
+            bool link = so->link && link_ok;
+            if (link != (pass == 1))
                 continue;
             if (!so->name || !*so->name || so->size <= 0)
                 return obj_error("struct_ops #%d has no name or no size", i);
-            int s = add_sec(w, so->link ? ".struct_ops.link" : ".struct_ops", SHT_PROGBITS,
+            int s = add_sec(w, link ? ".struct_ops.link" : ".struct_ops", SHT_PROGBITS,
                             SHF_ALLOC | SHF_WRITE, 8);
             Sec *sec = w->secs.v[s];
             buf_align(&sec->data, 8);

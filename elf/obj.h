@@ -90,7 +90,9 @@ typedef struct ObjStructOps {
     int size;
     ObjStructOpsFn *fns;    /* function pointer members */
     int nfns;
-    bool link;              /* .struct_ops.link (else .struct_ops) */
+    bool link;              /* .struct_ops.link (else .struct_ops); written as
+                               .struct_ops when the libbpf at hand predates
+                               1.2, which skips .struct_ops.link */
 } ObjStructOps;
 
 typedef struct Obj {
@@ -110,5 +112,8 @@ typedef struct Obj {
 
 /* Writes the object; returns 0, or -1 after printing why to stderr. */
 int obj_write(Obj *o, const char *path);
+/* Whether the libbpf ksc runs with (the one the programs it builds load
+ * with) understands .struct_ops.link: libbpf 1.2 or later. */
+bool obj_struct_ops_link_supported(void);
 
 #endif
