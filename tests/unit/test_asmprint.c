@@ -46,7 +46,8 @@ static void test_literal(void)
                   .relocs = rel, .nrelocs = 1 };
     char *s = print_prog(&p);
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "0000000000000000 <f>:\n"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(s, "       0:\t61 11 04 00 00 00 00 00\tr1 = *(u32 *)(r1 + 4)\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(s, "       0:\t61 11 04 00 00 00 00 00\tr1 = *(u32 *)(r1 + 4)\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "\tif r1 > 1500 goto +2 <f+0x20>\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "       2:\t18 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
                                      "\tr1 = 0 ll\n\t\t0000000000000010:  R_BPF_64_64\tevents\n"));

@@ -26,7 +26,10 @@ static void teardown(void)
     btf__free(B);
 }
 
-static const char *name_of(int id) { return btf__name_by_offset(B, btf__type_by_id(B, id)->name_off); }
+static const char *name_of(int id)
+{
+    return btf__name_by_offset(B, btf__type_by_id(B, id)->name_off);
+}
 
 static void check_int(Type *t, const char *name, int size, int enc)
 {
@@ -198,7 +201,8 @@ static void test_kernel_types(void)
 {
     setup();
     Member ms[] = { mem("len", ty_u32, 0) };
-    Type *k1 = aggr(TY_STRUCT, "ksc_test_kstruct", ms, 1), *k2 = aggr(TY_STRUCT, "ksc_test_kstruct", ms, 1);
+    Type *k1 = aggr(TY_STRUCT, "ksc_test_kstruct", ms, 1);
+    Type *k2 = aggr(TY_STRUCT, "ksc_test_kstruct", ms, 1);
     k1->kernel = k2->kernel = true;
     int id = btfgen_type(G, k1);
     CU_ASSERT_TRUE(id > 0);
