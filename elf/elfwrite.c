@@ -307,13 +307,12 @@ static struct bpf_insn *insn_at(Writer *w, int prog, int idx)
     return (struct bpf_insn *)(w->secs.v[pl.sec]->data.p + pl.off) + idx;
 }
 
-static int find_kind(Writer *w, StrMap *m, const ObjReloc *r, const char *prog, const char *what)
+static int find_kind(StrMap *m, const ObjReloc *r, const char *prog, const char *what)
 {
     int i = obj_find(m, r->sym);
     if (i < 0)
         return obj_error("program '%s': instruction %d refers to unknown %s '%s'", prog, r->insn,
                          what, r->sym);
-    (void)w;
     return i;
 }
 
@@ -327,13 +326,13 @@ static int reloc_ld(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in, u
     in[1].imm = 0;
     switch (r->kind) {
     case RELO_MAP:
-        if ((i = find_kind(w, &w->maps, r, pn, "map")) < 0)
+        if ((i = find_kind(&w->maps, r, pn, "map")) < 0)
             return -1;
         in[0].imm = 0;
         add_rel(w, sec, off, w->map_sym[i], R_BPF_64_64);
         return 0;
     case RELO_DATA:
-        if ((i = find_kind(w, &w->vars, r, pn, "global")) < 0)
+        if ((i = find_kind(&w->vars, r, pn, "global")) < 0)
             return -1;
         if (w->o->vars[i].is_static) {
             in[0].imm += (int32_t)w->var[i].off;
@@ -343,7 +342,7 @@ static int reloc_ld(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in, u
         }
         return 0;
     default:
-        if ((i = find_kind(w, &w->exts, r, pn, "extern")) < 0)
+        if ((i = find_kind(&w->exts, r, pn, "extern")) < 0)
             return -1;
         if (w->o->externs[i].is_func)
             return obj_error("program '%s': instruction %d loads the address of kfunc '%s'", pn,
@@ -365,7 +364,7 @@ static int reloc_call(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in,
     in->src_reg = BPF_PSEUDO_CALL;
     in->imm = -1;
     if (r->kind == RELO_KFUNC) {
-        if ((i = find_kind(w, &w->exts, r, pn, "kfunc")) < 0)
+        if ((i = find_kind(&w->exts, r, pn, "kfunc")) < 0)
             return -1;
         if (!w->o->externs[i].is_func)
             return obj_error("program '%s': instruction %d calls kernel variable '%s'", pn,
@@ -373,7 +372,7 @@ static int reloc_call(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in,
         add_rel(w, sec, off, w->ext_sym[i], R_BPF_64_32);
         return 0;
     }
-    if ((i = find_kind(w, &w->progs, r, pn, "function")) < 0)
+    if ((i = find_kind(&w->progs, r, pn, "function")) < 0)
         return -1;
     if (!in_text(&w->o->progs[i]))
         return obj_error("program '%s' calls '%s', which is a program, not a .text function",
