@@ -677,6 +677,15 @@ void kernel_complete(Type *t)
     if (!t || !t->incomplete)
         return;
     uint32_t vid = (uint32_t)t->kbtf_id;
+    /* A shell from a BTF file read before kbtf_set_path changed it has an
+     * id that means something else now (a copy of a shell is fine). */
+    Type *known = (Type *)idmap_get(&K.memo, vid);
+    bool same = known == t || (known && known->kind == t->kind && known->size == t->size
+                               && (known->name ? t->name && !strcmp(known->name, t->name) : !t->name));
+    if (!same) {
+        t->incomplete = false;
+        return;
+    }
     /* Remember it, so that the next run finds it in the cache complete. */
     if (vid && K.mode == M_BTF && !cached_full(vid) && cache_add_root(&K.cache, vid))
         mark_dirty();
@@ -749,6 +758,42 @@ Type *kernel_member_func(Type *st, const char *member, const char ***names)
     vid = src_vid(&s, t->type);
     t = strip(&vid, &s);
     return t && btf_is_func_proto(t) ? conv_proto(t, &s, names, 0) : NULL;
+}
+
+/* Are two FUNC_PROTOs of kernel BTF the same (deduplicated BTF gives
+ * equal types equal ids)? */
+static bool same_proto(const struct btf_type *a, const struct btf_type *b)
+{
+    if (!a || !b || !btf_is_func_proto(a) || !btf_is_func_proto(b) || btf_vlen(a) != btf_vlen(b)
+        || a->type != b->type)
+        return false;
+    for (int i = 0; i < btf_vlen(a); i++)
+        if (btf_params(a)[i].type != btf_params(b)[i].type)
+            return false;
+    return true;
+}
+
+int kbtf_trace_templates(const char *event, const char **out, int max)
+{
+    uint32_t vid;
+    if (!lookup(xfmt("btf_trace_%s", event), NC_TYPE, &vid) || !vid || !ensure_vml())
+        return 0;
+    Src s;
+    const struct btf_type *t = strip(&vid, &s);         /* typedef -> pointer */
+    vid = t && btf_is_ptr(t) ? t->type : 0;
+    const struct btf_type *want = vid ? strip(&vid, &s) : NULL;
+    int n = 0;
+    uint32_t cnt = btf__type_cnt(K.vml);
+    for (uint32_t id = 1; want && id < cnt && n < max; id++) {
+        const struct btf_type *f = btf__type_by_id(K.vml, id);
+        const char *name = btf_is_func(f) ? btf__name_by_offset(K.vml, f->name_off) : NULL;
+        if (!name || strncmp(name, "__bpf_trace_", 12)
+            || !same_proto(want, btf__type_by_id(K.vml, f->type)))
+            continue;
+        if (btf__find_by_name_kind(K.vml, xfmt("trace_event_raw_%s", name + 12), BTF_KIND_STRUCT) > 0)
+            out[n++] = xstrdup(name + 12);
+    }
+    return n;
 }
 
 bool kbtf_available(void)

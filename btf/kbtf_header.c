@@ -421,6 +421,42 @@ static const char *tracepoint_struct(const char *ev)
     return xfmt("trace_event_raw_%s", event);
 }
 
+/* Does the class name (without "_template") begin the event's name? */
+static bool class_prefix(const char *cls, const char *event)
+{
+    size_t n = strlen(cls);
+    if (n > 9 && !strcmp(cls + n - 9, "_template"))
+        n -= 9;
+    return !strncmp(cls, event, n) && (event[n] == 0 || event[n] == '_');
+}
+
+/* A DEFINE_EVENT tracepoint has its class's struct. Classes with the
+ * event's prototype are candidates; one whose name begins the event's
+ * (block_rq for block_rq_issue) is taken, else the candidates are named
+ * and the user picks: `ksc headers tracepoint/CAT/CLASS`. */
+static int tracepoint_roots(Gen *g, const char *ev)
+{
+    const char *s = tracepoint_struct(ev);
+    if (!s)
+        return header_error("write the tracepoint as tracepoint/CATEGORY/EVENT, not '%s'", ev);
+    if (add_root(g, s))
+        return 0;
+    const char *event = strchr(ev, '/') + 1, *cands[16], *pick = NULL;
+    int n = kbtf_trace_templates(event, cands, 16), npick = 0;
+    for (int i = 0; i < n; i++)
+        if (class_prefix(cands[i], event))
+            pick = cands[i], npick++;
+    if (npick == 1 && add_root(g, xfmt("trace_event_raw_%s", pick)))
+        return 0;
+    header_error("kernel BTF has no struct %s for this tracepoint", s);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "  note: its event class may be %s (struct trace_event_raw_%s)\n", cands[i], cands[i]);
+    if (n)
+        fprintf(stderr, "  help: name the class instead: ksc headers tracepoint/%.*s/CLASS\n",
+                (int)(event - ev - 1), ev);
+    return 1;
+}
+
 /* The structs a probed function's parameters point to or hold. */
 static int probe_roots(Gen *g, const char *fn)
 {
@@ -456,12 +492,8 @@ static int collect(Gen *g, const char *kind)
         return add_root(g, "xdp_md") && add_root(g, "xdp_action") ? 0 : header_error("%s: no kernel type xdp_md", kind);
     if (!strcmp(kind, "tc"))
         return add_root(g, "__sk_buff") ? 0 : header_error("%s: no kernel type __sk_buff", kind);
-    if (!strncmp(kind, "tracepoint/", 11)) {
-        const char *s = tracepoint_struct(kind + 11);
-        if (!s)
-            return header_error("write the tracepoint as tracepoint/CATEGORY/EVENT, not '%s'", kind);
-        return add_root(g, s) ? 0 : header_error("kernel BTF has no struct %s for this tracepoint", s);
-    }
+    if (!strncmp(kind, "tracepoint/", 11))
+        return tracepoint_roots(g, kind + 11);
     if (!strncmp(kind, "probe/", 6))
         return probe_roots(g, kind + 6);
     if (!strncmp(kind, "struct_ops/", 11))

@@ -83,7 +83,16 @@ char *cache_file_for(const char *btf_path, const Ident *id, bool create);
 /* Cache directory: NULL = default, "none" = no cache. */
 void cache_set_dir(const char *dir);
 uint64_t hash_bytes(uint64_t h, const void *p, size_t n);
+/* The alignment of a BTF type (bounded, safe on any BTF); memo optional. */
+int btf_align(const struct btf *b, uint32_t id, IdMap *memo, int depth);
 void cache_remove_stale(const char *file);
+
+/* ---- kbtf.c, for headers ---------------------------------------------- */
+
+/* The event classes (templates) whose struct trace_event_raw_TEMPLATE a
+ * DEFINE_EVENT tracepoint uses: those whose __bpf_trace_TEMPLATE has the
+ * prototype of the event's btf_trace_EVENT. Up to max names (arena). */
+int kbtf_trace_templates(const char *event, const char **out, int max);
 
 /* ---- the built-in fallback set (kbtf_builtin.c) ------------------------ */
 

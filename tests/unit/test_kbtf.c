@@ -207,6 +207,25 @@ static void test_typedefs_and_shells(void)
     CU_ASSERT(m && m->ty->kind == TY_ARRAY && m->ty->base == ty_char && m->ty->len == 16);
 }
 
+/* A shell read from one BTF file is not completed from another. */
+static void test_stale_shell(void)
+{
+    if (!have_btf())
+        return;
+    start(NULL, NULL);
+    Type *ts = kernel_type("task_struct");
+    CU_ASSERT_FATAL(ts != NULL);
+    int off;
+    Member *m = member(ts, "files", &off);
+    CU_ASSERT_FATAL(m && m->ty->kind == TY_PTR && m->ty->base->incomplete);
+    Type *files = m->ty->base;
+    kbtf_set_path("none");
+    CU_ASSERT(member(files, "fdt", &off) == NULL);
+    CU_ASSERT(!files->incomplete && files->nmembers == 0);
+    CU_ASSERT(kernel_type(NULL) == NULL && kernel_type("") == NULL);
+    CU_ASSERT(diag_errors() == 0);
+}
+
 static void test_enum_values(void)
 {
     if (!have_btf())
@@ -650,7 +669,8 @@ static void test_headers(void)
     if (!have_btf())
         return;
     const char *kinds[] = { "xdp", "tc", "tracepoint/syscalls/sys_enter_openat",
-                            "tracepoint/sched/sched_switch", "probe/tcp_v4_connect",
+                            "tracepoint/sched/sched_switch", "tracepoint/sched/sched_wakeup",
+                            "probe/tcp_v4_connect",
                             "struct_ops/tcp_congestion_ops", NULL };
     for (int i = 0; kinds[i]; i++) {
         start(NULL, NULL);
@@ -715,7 +735,7 @@ static void test_cleanup(void)
 }
 
 UNIT_SUITE(kbtf, UT(test_iphdr), UT(test_tcphdr), UT(test_sk_buff), UT(test_xdp_md), UT(test_ipv6hdr),
-           UT(test_typedefs_and_shells), UT(test_enum_values), UT(test_kernel_func), UT(test_member_func),
+           UT(test_typedefs_and_shells), UT(test_stale_shell), UT(test_enum_values), UT(test_kernel_func), UT(test_member_func),
            UT(test_fallback_equals_vmlinux), UT(test_fallback_without_btf), UT(test_cache_second_lookup),
            UT(test_cache_absent_names), UT(test_cache_corrupt), UT(test_cache_unusable_dir),
            UT(test_bad_btf_files), UT(test_crafted_btf), UT(test_headers), UT(test_timing), UT(test_cleanup))
