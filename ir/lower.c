@@ -480,10 +480,19 @@ static void lower_defer(Node *n)
     vpush(L.defers, d);
 }
 
+static void lower_stmt_kind(Node *n);
+
 void lower_stmt(Node *n)
 {
     if (!L.cur && n->kind != N_BLOCK)
         return;             /* after return/break: unreachable */
+    int mark = temps_mark();
+    lower_stmt_kind(n);
+    temps_release(mark);
+}
+
+static void lower_stmt_kind(Node *n)
+{
     L.pos = n->pos;
     switch (n->kind) {
     case N_VAR: lower_var(n); break;

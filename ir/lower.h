@@ -32,6 +32,8 @@ typedef struct Lower {
     VEC(Var *) extra_vars;  /* synthetic variables */
     int nvars;
     bool unroll;
+    VEC(int) free_temps;    /* temporary slots free for reuse */
+    VEC(int) used_temps;    /* temporary slots of the statements being lowered */
 } Lower;
 
 extern Lower L;
@@ -68,7 +70,9 @@ void store(Addr a, Ins *v, Type *t);
 void copy_mem(Addr dst, Addr src, int size);
 void zero_mem(Addr dst, int size);
 void store_value(Addr dst, Node *n, Type *t);   /* n into memory of type t */
-Addr new_slot(Type *t, Var *v);
+Addr new_slot(Type *t, Var *v);    /* v NULL: a temporary of the statement */
+int temps_mark(void);
+void temps_release(int mark);
 Addr slot_addr(int slot);
 Ins *convert(Ins *v, Type *from, Type *to);
 void cond_branch(Node *c, Block *t, Block *f);

@@ -224,7 +224,9 @@ void map_assign(Node *n)
     update_in_place(n, p, field ? l->member_off : 0, l->ty, g, field ? l->member : NULL);
     jump(join);
     set_block(no);
-    if (!field) {   /* absent: the value is op(0, v), inserted */
+    /* absent: the value is op(0, v), inserted; an array map has every
+     * key in range already, and one out of range cannot be inserted */
+    if (!field && !map_is_array(g->ty->map)) {
         Ins *nv = apply(n, iconst(0, width_of(vt)), vt);
         Addr v = new_slot(vt, NULL);
         store(v, nv, vt);

@@ -39,7 +39,39 @@ Addr slot_addr(int slot)
     return (Addr){ s, 0 };
 }
 
-Addr new_slot(Type *t, Var *v) { return slot_addr(ir_add_slot(L.f, t->size, t->align, v)); }
+/* Temporaries live for one statement: at its end they return to a pool
+ * the next statements draw from, so the frame holds the largest
+ * statement's temporaries, not the sum of all of them. */
+Addr new_slot(Type *t, Var *v)
+{
+    if (v)
+        return slot_addr(ir_add_slot(L.f, t->size, t->align, v));
+    int need = (t->size + 7) & ~7;
+    int best = -1;
+    for (int i = 0; i < L.free_temps.n; i++) {
+        int s = L.free_temps.v[i];
+        int have = (L.f->slots.v[s].size + 7) & ~7;
+        if (have >= need && (best < 0 || have < ((L.f->slots.v[L.free_temps.v[best]].size + 7) & ~7)))
+            best = i;
+    }
+    int slot;
+    if (best >= 0) {
+        slot = L.free_temps.v[best];
+        L.free_temps.v[best] = L.free_temps.v[--L.free_temps.n];
+    } else {
+        slot = ir_add_slot(L.f, t->size, t->align, NULL);
+    }
+    vpush(L.used_temps, slot);
+    return slot_addr(slot);
+}
+
+int temps_mark(void) { return L.used_temps.n; }
+
+void temps_release(int mark)
+{
+    while (L.used_temps.n > mark)
+        vpush(L.free_temps, L.used_temps.v[--L.used_temps.n]);
+}
 
 Ins *addr_value(Addr a)
 {
