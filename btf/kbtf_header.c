@@ -11,7 +11,8 @@
  * named union or a type with no KernelScript spelling is a byte array of
  * the right size. Offsets are kept exactly: a gap that natural alignment
  * does not produce widens the field before it into bytes, and a struct
- * that needs it is @packed. Structs are written after the structs and
+ * that needs it is @packed (only tail padding beyond the natural size is
+ * left to a comment). Structs are written after the structs and
  * enums they contain; pointers to structs the header does not declare are
  * `*u8` (with the kernel type in a comment), so the header stands alone. */
 #include "btf/kbtf_internal.h"
@@ -471,8 +472,9 @@ static int probe_roots(Gen *g, const char *fn)
             kernel_complete(s);
         visit(g, s);
     }
-    g->collecting = false;
-    fprintf(g->out, "\n// @probe(\"%s\") fn %s%s\n", fn, fn, fn_spelling(g, ft, names) + 2);
+    g->collecting = false;      /* spell pointers to what the header declares */
+    const char *sig = fn_spelling(g, ft, names) + 2;   /* "(sk: *sock) -> i32" */
+    fprintf(g->out, "\n// @probe(\"%s\") fn %s%s\n", fn, fn, sig);
     g->collecting = true;
     return 0;
 }
