@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -312,29 +313,52 @@ char *cache_file_for(const char *btf_path, const Ident *id, bool create)
     return file;
 }
 
-/* Caches of earlier boots or kernels for the same BTF path are dead
- * weight: remove them once a fresh one is written. */
+/* Caches for the same BTF path but another kernel: those of earlier
+ * kernels are dead weight, but a home directory shared by machines with
+ * different kernels holds live ones too. So the newest few stay. */
+#define KEEP_OTHERS 3
+
+typedef struct Old { char *path; time_t mtime; } Old;
+
+static int newest_first(const void *a, const void *b)
+{
+    const Old *x = a, *y = b;
+    return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : 0;
+}
+
 void cache_remove_stale(const char *file)
 {
     const char *slash = strrchr(file, '/');
-    if (!slash)
-        return;
-    char *dir = strndup(file, (size_t)(slash - file));
-    const char *base = slash + 1;
-    size_t plen = strlen("btf-00000000-");
+    char *dir = slash ? strndup(file, (size_t)(slash - file)) : NULL;
     DIR *d = dir ? opendir(dir) : NULL;
+    const char *base = slash ? slash + 1 : "";
+    size_t plen = strlen("btf-00000000-"), blen = strlen(base);
+    Old olds[64];
+    int n = 0;
     struct dirent *de;
-    while (d && (de = readdir(d))) {
-        size_t n = strlen(de->d_name);
-        bool cache = n == strlen(base) && !strncmp(de->d_name, base, plen) && strcmp(de->d_name, base);
-        bool lock = n == strlen(base) + 5 && !strncmp(de->d_name, base, plen) && strncmp(de->d_name, base, n - 5);
-        if (cache || lock) {
-            char *p;
-            if (asprintf(&p, "%s/%s", dir, de->d_name) >= 0) {
-                unlink(p);
-                free(p);
+    while (d && (de = readdir(d)) && n < 64) {
+        struct stat st;
+        char *p;
+        if (strlen(de->d_name) != blen || strncmp(de->d_name, base, plen) || !strcmp(de->d_name, base))
+            continue;
+        if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+            continue;
+        if (stat(p, &st) == 0)
+            olds[n++] = (Old){ p, st.st_mtime };
+        else
+            free(p);
+    }
+    qsort(olds, (size_t)n, sizeof *olds, newest_first);
+    for (int i = 0; i < n; i++) {
+        if (i >= KEEP_OTHERS) {
+            char *lock;
+            unlink(olds[i].path);
+            if (asprintf(&lock, "%s.lock", olds[i].path) >= 0) {
+                unlink(lock);
+                free(lock);
             }
         }
+        free(olds[i].path);
     }
     if (d)
         closedir(d);

@@ -6,6 +6,7 @@
  * with a note when the machine has none. */
 #include "tests/unit/unit.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +485,44 @@ static void test_cache_corrupt(void)
     }
 }
 
+/* Caches of other kernels for the same path: the newest three stay. */
+static void test_cache_stale(void)
+{
+    if (!have_btf())
+        return;
+    const char *dir = fresh_cache();
+    CU_ASSERT_FATAL(dir != NULL);
+    start(NULL, dir);
+    CU_ASSERT(kernel_type("udphdr") != NULL);
+    start(NULL, dir);
+    char own[400];
+    snprintf(own, sizeof own, "%s", cache_file());
+    const char *base = strrchr(own, '/') + 1;
+    for (int i = 0; i < 5; i++) {       /* btf-PATHHASH-IDHASH.cache, older and older */
+        char p[400];
+        snprintf(p, sizeof p, "%s/%.13s%016d.cache", dir, base, i);
+        FILE *f = fopen(p, "w");
+        CU_ASSERT_FATAL(f != NULL);
+        fclose(f);
+        struct timespec ts[2] = { { 1000000 - i * 1000, 0 }, { 1000000 - i * 1000, 0 } };
+        CU_ASSERT(utimensat(AT_FDCWD, p, ts, 0) == 0);
+    }
+    CU_ASSERT(kernel_type("icmphdr") != NULL);      /* a miss: the cache is rewritten */
+    start(NULL, dir);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c 'cache$'", dir);
+    FILE *ls = popen(cmd, "r");
+    int count = 0;
+    CU_ASSERT(ls && fscanf(ls, "%d", &count) == 1);
+    if (ls)
+        pclose(ls);
+    CU_ASSERT(count == 4);
+    char newest[400];
+    snprintf(newest, sizeof newest, "%s/%.13s%016d.cache", dir, base, 0);
+    CU_ASSERT(access(newest, F_OK) == 0);
+    CU_ASSERT(access(own, F_OK) == 0);
+}
+
 static void test_cache_unusable_dir(void)
 {
     if (!have_btf())
@@ -737,5 +776,5 @@ static void test_cleanup(void)
 UNIT_SUITE(kbtf, UT(test_iphdr), UT(test_tcphdr), UT(test_sk_buff), UT(test_xdp_md), UT(test_ipv6hdr),
            UT(test_typedefs_and_shells), UT(test_stale_shell), UT(test_enum_values), UT(test_kernel_func), UT(test_member_func),
            UT(test_fallback_equals_vmlinux), UT(test_fallback_without_btf), UT(test_cache_second_lookup),
-           UT(test_cache_absent_names), UT(test_cache_corrupt), UT(test_cache_unusable_dir),
+           UT(test_cache_absent_names), UT(test_cache_corrupt), UT(test_cache_stale), UT(test_cache_unusable_dir),
            UT(test_bad_btf_files), UT(test_crafted_btf), UT(test_headers), UT(test_timing), UT(test_cleanup))
