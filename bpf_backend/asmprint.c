@@ -205,7 +205,8 @@ static void print_relocs(FILE *out, const ObjProg *p, int i)
         const ObjReloc *r = &p->relocs[k];
         if (r->insn != i)
             continue;
-        bool call = r->kind == RELO_CALL || r->kind == RELO_KFUNC;
+        bool call = (r->kind == RELO_CALL || r->kind == RELO_KFUNC) &&
+                    p->insns[i].code == (BPF_JMP | BPF_CALL);
         fprintf(out, "\t\t%016lx:  %s\t%s\n", (unsigned long)i * 8,
                 call ? "R_BPF_64_32" : "R_BPF_64_64", r->sym ? r->sym : "");
     }

@@ -386,6 +386,29 @@ static int reloc_call(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in,
     return 0;
 }
 
+/* The address of a .text function (a bpf_loop or for_each callback), as
+ * clang writes it: src_reg 0 (libbpf sets BPF_PSEUDO_FUNC), against the
+ * section symbol with imm = its byte offset when static, else against its
+ * own symbol. */
+static int reloc_func_addr(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in,
+                           uint64_t off)
+{
+    const char *pn = w->o->progs[pi].name;
+    int i = find_kind(&w->progs, r, pn, "function");
+    if (i < 0)
+        return -1;
+    if (!in_text(&w->o->progs[i]))
+        return obj_error("program '%s' takes the address of '%s', which is a program, not a "
+                         ".text function", pn, r->sym);
+    in[0].src_reg = 0;
+    in[1].imm = 0;
+    bool local = w->o->progs[i].is_static;
+    in[0].imm = local ? (int32_t)w->prog[i].off : 0;
+    add_rel(w, w->prog[pi].sec, off, local ? sec_sym(w, w->prog[i].sec) : w->prog_sym[i],
+            R_BPF_64_64);
+    return 0;
+}
+
 static int reloc_prog(Writer *w, int pi)
 {
     ObjProg *p = &w->o->progs[pi];
@@ -397,9 +420,12 @@ static int reloc_prog(Writer *w, int pi)
         struct bpf_insn *in = insn_at(w, pi, r->insn);
         uint64_t off = w->prog[pi].off + (uint64_t)r->insn * 8;
         bool ld = r->kind == RELO_MAP || r->kind == RELO_DATA || r->kind == RELO_KSYM;
+        bool ldimm = in->code == (BPF_LD | BPF_IMM | BPF_DW) && r->insn + 1 < p->ninsns;
         int err;
-        if (ld) {
-            if (in->code != (BPF_LD | BPF_IMM | BPF_DW) || r->insn + 1 >= p->ninsns)
+        if (r->kind == RELO_CALL && ldimm) {
+            err = reloc_func_addr(w, pi, r, in, off);
+        } else if (ld) {
+            if (!ldimm)
                 return obj_error("program '%s': relocation at instruction %d is not on a "
                                  "64-bit immediate load", p->name, r->insn);
             err = reloc_ld(w, pi, r, in, off);

@@ -16,7 +16,8 @@ typedef enum {
     RELO_DATA,      /* LD_IMM64 of a global variable: sym = variable name;
                        insn imm holds the offset inside the variable */
     RELO_CALL,      /* BPF-to-BPF call (src_reg = BPF_PSEUDO_CALL): sym = a
-                       function in .text */
+                       function in .text; on an LD_IMM64 (src_reg =
+                       BPF_PSEUDO_FUNC) its address, for a callback */
     RELO_KFUNC,     /* kfunc call (src_reg = BPF_PSEUDO_KFUNC_CALL): sym = an
                        extern function */
     RELO_KSYM,      /* LD_IMM64 of an extern kernel variable: sym = extern */

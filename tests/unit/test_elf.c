@@ -346,6 +346,54 @@ static void test_subprogs(void)
     fix_free(&f);
 }
 
+/* ---- callbacks: bpf_loop with two static functions ---------------------- */
+
+static void test_callbacks(void)
+{
+    Fix f = fix_new();
+    /* n = 0; bpf_loop(4, add1, &n, 0); bpf_loop(2, add2, &n, 0); return n */
+    struct bpf_insn main_ins[] = {
+        MOVI(1, 0), STX(BPF_DW, 10, 1, -8),
+        MOVI(1, 4), LD64(2), MOVR(3, 10), ADDI(3, -8), MOVI(4, 0), CALL(BPF_FUNC_loop),
+        MOVI(1, 2), LD64(2), MOVR(3, 10), ADDI(3, -8), MOVI(4, 0), CALL(BPF_FUNC_loop),
+        LDX(BPF_DW, 0, 10, -8), EXIT,
+    };
+    main_ins[3].src_reg = main_ins[10].src_reg = BPF_PSEUDO_FUNC;
+    struct bpf_insn add1_ins[] = { LDX(BPF_DW, 1, 2, 0), ADDI(1, 1), STX(BPF_DW, 2, 1, 0),
+                                   MOVI(0, 0), EXIT };
+    struct bpf_insn add2_ins[] = { MOVI(0, 0), JEQI(2, 0, 3), LDX(BPF_DW, 1, 2, 0), ADDI(1, 2),
+                                   STX(BPF_DW, 2, 1, 0), EXIT };
+    ObjReloc rel[] = { { 3, RELO_CALL, "add1" }, { 10, RELO_CALL, "add2" } };
+    ObjProg progs[] = { PROG("loops", "xdp", main_ins), PROG("add2", ".text", add2_ins),
+                        PROG("add1", ".text", add1_ins) };
+    progs[0].relocs = rel;
+    progs[0].nrelocs = N(rel);
+    progs[0].btf_proto = f.ctx_proto;
+    Type *params[] = { ty_u32, pointer_to(ty_u64) };
+    const char *names[] = { "index", "ctx" };
+    progs[1].btf_proto = progs[2].btf_proto = btfgen_proto(f.g, ty_i64, params, names, 2);
+    progs[1].is_static = progs[2].is_static = true;
+    Obj o = { .btf = f.btf, .license = "GPL", .progs = progs, .nprogs = N(progs) };
+    const char *path = tmp_path("callbacks");
+    CU_ASSERT_EQUAL_FATAL(obj_write(&o, path), 0);
+    struct bpf_object *obj = load(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(obj);
+    CU_ASSERT_EQUAL(run_prog(obj, "loops"), 4 * 1 + 2 * 2);
+    bpf_object__close(obj);
+    objcheck(path);
+
+    /* a global function's address goes through its own symbol (the kernel
+     * wants static callbacks, so this one is only written) */
+    progs[1].is_static = false;
+    CU_ASSERT_EQUAL_FATAL(obj_write(&o, path), 0);
+    int st;
+    char *relocs = run_cmd(xfmt("llvm-readelf -r %s", path), &st);
+    CU_ASSERT_PTR_NOT_NULL(strstr(relocs, "R_BPF_64_64            0000000000000000 add2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(relocs, "R_BPF_64_64            0000000000000000 .text"));
+    unlink(path);
+    fix_free(&f);
+}
+
 /* ---- a prog_array initialised in .maps, and a tail call ----------------- */
 
 static void test_tail_calls(void)
@@ -544,5 +592,6 @@ static void test_errors(void)
     fix_free(&f);
 }
 
-UNIT_SUITE(elf, UT(test_xdp_map), UT(test_globals), UT(test_subprogs), UT(test_tail_calls),
+UNIT_SUITE(elf, UT(test_xdp_map), UT(test_globals), UT(test_subprogs), UT(test_callbacks),
+           UT(test_tail_calls),
            UT(test_tracing), UT(test_struct_ops), UT(test_errors))
