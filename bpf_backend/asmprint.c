@@ -97,9 +97,8 @@ static bool print_alu(FILE *out, const struct bpf_insn *in)
     return true;
 }
 
-static bool print_jmp(FILE *out, const ObjProg *p, int i)
+static bool print_jmp(FILE *out, const ObjProg *p, int i, const struct bpf_insn *in)
 {
-    const struct bpf_insn *in = &p->insns[i];
     int op = BPF_OP(in->code);
     bool j32 = BPF_CLASS(in->code) == BPF_JMP32;
     char r = j32 ? 'w' : 'r';
@@ -215,9 +214,13 @@ static void print_relocs(FILE *out, const ObjProg *p, int i)
 /* One instruction; returns how many slots it took (2 for LD_IMM64). */
 static int print_insn(FILE *out, const ObjProg *p, int i)
 {
-    const struct bpf_insn *in = &p->insns[i];
+    bool wide = p->insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && i + 1 < p->ninsns;
+    /* what the object will hold, as llvm-objdump would show it */
+    struct bpf_insn in[2] = { p->insns[i], wide ? p->insns[i + 1] : p->insns[i] };
+    for (int k = 0; p->relocs && k < p->nrelocs; k++)
+        if (p->relocs[k].insn == i && (wide || in->code == (BPF_JMP | BPF_CALL)))
+            obj_reloc_insn(p->relocs[k].kind, in);
     int cls = BPF_CLASS(in->code);
-    bool wide = in->code == (BPF_LD | BPF_IMM | BPF_DW) && i + 1 < p->ninsns;
     fprintf(out, "%8d:\t", i);
     print_bytes(out, in, wide ? 2 : 1);
     fputc('\t', out);
@@ -231,7 +234,7 @@ static int print_insn(FILE *out, const ObjProg *p, int i)
     } else if (cls == BPF_ALU || cls == BPF_ALU64) {
         ok = print_alu(out, in);
     } else if (cls == BPF_JMP || cls == BPF_JMP32) {
-        ok = print_jmp(out, p, i);
+        ok = print_jmp(out, p, i, in);
     } else {
         ok = print_mem(out, in);
     }

@@ -316,19 +316,32 @@ static int find_kind(StrMap *m, const ObjReloc *r, const char *prog, const char 
     return i;
 }
 
-/* An LD_IMM64 reference: clang leaves both immediates zero except for
- * the offset inside a variable; libbpf fills in map fds and addresses. */
+/* As clang writes them: an LD_IMM64 with src_reg 0 and zero immediates
+ * except the offset inside a variable (libbpf fills in map fds, addresses
+ * and BPF_PSEUDO_FUNC); a call with src_reg BPF_PSEUDO_CALL and imm -1,
+ * kfunc calls too (libbpf makes those BPF_PSEUDO_KFUNC_CALL). */
+void obj_reloc_insn(ObjReloKind kind, struct bpf_insn *in)
+{
+    if (in->code == (BPF_JMP | BPF_CALL)) {
+        in->src_reg = BPF_PSEUDO_CALL;
+        in->imm = -1;
+        return;
+    }
+    in[0].src_reg = 0;
+    in[1].imm = 0;
+    if (kind != RELO_DATA)
+        in[0].imm = 0;
+}
+
+/* An LD_IMM64 reference to a map, a global or a kernel variable. */
 static int reloc_ld(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in, uint64_t off)
 {
     const char *pn = w->o->progs[pi].name;
     int sec = w->prog[pi].sec, i;
-    in[0].src_reg = 0;
-    in[1].imm = 0;
     switch (r->kind) {
     case RELO_MAP:
         if ((i = find_kind(&w->maps, r, pn, "map")) < 0)
             return -1;
-        in[0].imm = 0;
         add_rel(w, sec, off, w->map_sym[i], R_BPF_64_64);
         return 0;
     case RELO_DATA:
@@ -347,22 +360,17 @@ static int reloc_ld(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in, u
         if (w->o->externs[i].is_func)
             return obj_error("program '%s': instruction %d loads the address of kfunc '%s'", pn,
                              r->insn, r->sym);
-        in[0].imm = 0;
         add_rel(w, sec, off, w->ext_sym[i], R_BPF_64_64);
         return 0;
     }
 }
 
 /* Calls: a static subprogram through the .text section symbol with imm =
- * its instruction index - 1, anything global through its own symbol with
- * imm = -1, both with src_reg = BPF_PSEUDO_CALL as clang writes kfunc
- * calls too (libbpf turns those into BPF_PSEUDO_KFUNC_CALL). */
+ * its instruction index - 1, anything global through its own symbol. */
 static int reloc_call(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in, uint64_t off)
 {
     const char *pn = w->o->progs[pi].name;
     int sec = w->prog[pi].sec, i;
-    in->src_reg = BPF_PSEUDO_CALL;
-    in->imm = -1;
     if (r->kind == RELO_KFUNC) {
         if ((i = find_kind(&w->exts, r, pn, "kfunc")) < 0)
             return -1;
@@ -386,10 +394,9 @@ static int reloc_call(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in,
     return 0;
 }
 
-/* The address of a .text function (a bpf_loop or for_each callback), as
- * clang writes it: src_reg 0 (libbpf sets BPF_PSEUDO_FUNC), against the
- * section symbol with imm = its byte offset when static, else against its
- * own symbol. */
+/* The address of a .text function (a bpf_loop or for_each callback):
+ * against the section symbol with imm = its byte offset when static,
+ * else against its own symbol. */
 static int reloc_func_addr(Writer *w, int pi, const ObjReloc *r, struct bpf_insn *in,
                            uint64_t off)
 {
@@ -400,10 +407,9 @@ static int reloc_func_addr(Writer *w, int pi, const ObjReloc *r, struct bpf_insn
     if (!in_text(&w->o->progs[i]))
         return obj_error("program '%s' takes the address of '%s', which is a program, not a "
                          ".text function", pn, r->sym);
-    in[0].src_reg = 0;
-    in[1].imm = 0;
     bool local = w->o->progs[i].is_static;
-    in[0].imm = local ? (int32_t)w->prog[i].off : 0;
+    if (local)
+        in[0].imm = (int32_t)w->prog[i].off;
     add_rel(w, w->prog[pi].sec, off, local ? sec_sym(w, w->prog[i].sec) : w->prog_sym[i],
             R_BPF_64_64);
     return 0;
@@ -422,6 +428,8 @@ static int reloc_prog(Writer *w, int pi)
         bool ld = r->kind == RELO_MAP || r->kind == RELO_DATA || r->kind == RELO_KSYM;
         bool ldimm = in->code == (BPF_LD | BPF_IMM | BPF_DW) && r->insn + 1 < p->ninsns;
         int err;
+        if (ldimm || in->code == (BPF_JMP | BPF_CALL))
+            obj_reloc_insn(r->kind, in);
         if (r->kind == RELO_CALL && ldimm) {
             err = reloc_func_addr(w, pi, r, in, off);
         } else if (ld) {

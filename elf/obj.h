@@ -113,6 +113,11 @@ typedef struct Obj {
 
 /* Writes the object; returns 0, or -1 after printing why to stderr. */
 int obj_write(Obj *o, const char *path);
+/* A relocated instruction (both halves of an LD_IMM64) turned into the
+ * form the object holds, as clang writes it: src_reg and immediates that
+ * libbpf fills in cleared or set to -1. The writer then adds the offsets of
+ * static targets, which depend on the layout. */
+void obj_reloc_insn(ObjReloKind kind, struct bpf_insn *in);
 /* Whether the libbpf ksc runs with (the one the programs it builds load
  * with) understands .struct_ops.link: libbpf 1.2 or later. */
 bool obj_struct_ops_link_supported(void);

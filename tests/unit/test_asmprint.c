@@ -35,13 +35,14 @@ static void test_literal(void)
     struct bpf_insn ins[] = {
         I(BPF_LDX | BPF_MEM | BPF_W, 1, 1, 4, 0),
         I(BPF_JMP | BPF_JGT | BPF_K, 1, 0, 2, 1500),
-        I(BPF_LD | BPF_IMM | BPF_DW, 1, 0, 0, 0), I(0, 0, 0, 0, 0),
+        I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_FD, 0, 0), I(0, 0, 0, 0, 0),
         I(BPF_JMP | BPF_CALL, 0, 0, 0, 1),
         I(BPF_STX | BPF_MEM | BPF_DW, 10, 1, -8, 0),
         I(BPF_STX | BPF_ATOMIC | BPF_W, 1, 2, 16, BPF_ADD | BPF_FETCH),
         I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
     };
     ObjReloc rel[] = { { 2, RELO_MAP, "events" } };
+    /* the map load prints as the object holds it: src_reg 0 */
     ObjProg p = { .name = "f", .section = "xdp", .insns = ins, .ninsns = N(ins),
                   .relocs = rel, .nrelocs = 1 };
     char *s = print_prog(&p);
