@@ -542,6 +542,41 @@ static void test_struct_ops(void)
     fix_free(&f);
 }
 
+/* ---- pinning by name, into a private bpffs ------------------------------ */
+
+static void test_pinning(void)
+{
+    Fix f = fix_new();
+    struct bpf_insn ins[] = { MOVI(0, XDP_PASS), EXIT };
+    ObjProg prog = PROG("pass", "xdp", ins);
+    prog.btf_proto = f.ctx_proto;
+    ObjMap map = { .name = "kept", .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8,
+                   .max_entries = 2, .numa_node = -1, .pin_by_name = true,
+                   .key_btf = btfgen_type(f.g, ty_u32), .value_btf = btfgen_type(f.g, ty_u64) };
+    Obj o = { .btf = f.btf, .license = "GPL", .progs = &prog, .nprogs = 1, .maps = &map,
+              .nmaps = 1 };
+    const char *path = tmp_path("pin");
+    CU_ASSERT_EQUAL_FATAL(obj_write(&o, path), 0);
+    char dir[] = "/tmp/ksc-unit-bpffs-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    int st;
+    run_cmd(xfmt("mount -t bpf bpf %s 2>&1", dir), &st);
+    CU_ASSERT_EQUAL(st, 0);
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir);
+    struct bpf_object *obj = st ? NULL : bpf_object__open_file(path, &opts);
+    CU_ASSERT_PTR_NOT_NULL(obj);
+    if (obj) {
+        CU_ASSERT_EQUAL(bpf_object__load(obj), 0);
+        CU_ASSERT_EQUAL(access(xfmt("%s/kept", dir), F_OK), 0);
+        bpf_object__close(obj);
+    }
+    unlink(xfmt("%s/kept", dir));
+    run_cmd(xfmt("umount %s 2>&1", dir), &st);
+    rmdir(dir);
+    unlink(path);
+    fix_free(&f);
+}
+
 /* ---- errors: a message and -1, never a crash ---------------------------- */
 
 static void test_errors(void)
@@ -593,5 +628,5 @@ static void test_errors(void)
 }
 
 UNIT_SUITE(elf, UT(test_xdp_map), UT(test_globals), UT(test_subprogs), UT(test_callbacks),
-           UT(test_tail_calls),
-           UT(test_tracing), UT(test_struct_ops), UT(test_errors))
+           UT(test_tail_calls), UT(test_tracing), UT(test_struct_ops), UT(test_pinning),
+           UT(test_errors))
