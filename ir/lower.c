@@ -393,19 +393,20 @@ static void lower_match_stmt(Node *m)
     Ins *x = rvalue(m->cond);
     int w = width_of(m->cond->ty);
     Block *join = new_block();
-    Block *deflt = NULL;
+    Node *deflt = NULL;
     for (int i = 0; i < m->args.n; i++) {
         Node *arm = m->args.v[i];
-        Block *body = new_block();
         if (!arm->args.n) {
-            deflt = body;
-        } else {
-            for (int j = 0; j < arm->args.n; j++) {
-                Block *next = new_block();
-                branch(CC_EQ, w, x, rvalue(arm->args.v[j]), body, next);
-                seal(next);
-                set_block(next);
-            }
+            /* lowered last, once its predecessor exists (see match_rvalue) */
+            deflt = arm;
+            continue;
+        }
+        Block *body = new_block();
+        for (int j = 0; j < arm->args.n; j++) {
+            Block *next = new_block();
+            branch(CC_EQ, w, x, rvalue(arm->args.v[j]), body, next);
+            seal(next);
+            set_block(next);
         }
         Block *resume = L.cur;
         seal(body);
@@ -418,7 +419,15 @@ static void lower_match_stmt(Node *m)
         set_block(resume);
     }
     if (deflt) {
-        jump(deflt);
+        Block *body = new_block();
+        jump(body);
+        seal(body);
+        set_block(body);
+        if (deflt->body->kind == N_BLOCK)
+            lower_block(deflt->body);
+        else
+            rvalue(deflt->body);
+        jump(join);
     } else {
         jump(join);
     }

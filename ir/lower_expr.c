@@ -734,12 +734,17 @@ static Ins *match_rvalue(Node *m)
     Ins *x = rvalue(m->cond);
     int w = width_of(m->cond->ty);
     Block *join = new_block();
-    Block *deflt = NULL;
+    Node *deflt = NULL;
     for (int i = 0; i < m->args.n; i++) {
         Node *arm = m->args.v[i];
+        if (!arm->args.n) {
+            /* lowered last, once its only predecessor (the end of the
+             * test chain) exists: sealed earlier, its body would read
+             * every variable as undefined */
+            deflt = arm;
+            continue;
+        }
         Block *body = new_block();
-        if (!arm->args.n)
-            deflt = body;
         for (int j = 0; j < arm->args.n; j++) {
             Block *next = new_block();
             branch(CC_EQ, w, x, rvalue(arm->args.v[j]), body, next);
@@ -753,10 +758,16 @@ static Ins *match_rvalue(Node *m)
         jump(join);
         set_block(resume);
     }
-    if (deflt)
-        jump(deflt);
-    else if (L.cur)     /* exhaustive: the last arm's tests cannot all fail */
+    if (deflt) {
+        Block *body = new_block();
+        jump(body);
+        seal(body);
+        set_block(body);
+        branch_value(deflt->body, v);
         jump(join);
+    } else if (L.cur) { /* exhaustive: the last arm's tests cannot all fail */
+        jump(join);
+    }
     return join_value(join, v);
 }
 
