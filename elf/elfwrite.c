@@ -689,6 +689,11 @@ static int check_arrays(Obj *o)
             need(p->lines, p->nlines, "lines", p->name))
             return -1;
     }
+    for (int i = 0; i < o->nvars; i++)
+        if (o->vars[i].sec != SEC_DATA && o->vars[i].sec != SEC_BSS &&
+            o->vars[i].sec != SEC_RODATA)
+            return obj_error("global '%s': unknown section kind %d", o->vars[i].name,
+                             (int)o->vars[i].sec);
     for (int i = 0; i < o->nmaps; i++)
         if (need(o->maps[i].prog_init, o->maps[i].nprog_init, "initial programs",
                  o->maps[i].name))
