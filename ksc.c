@@ -11,6 +11,7 @@
 
 #include "btf/ksbtf.h"
 #include "frontend/frontend.h"
+#include "kmod_backend/kmod.h"
 #include "ksc.h"
 
 static void usage(FILE *f)
@@ -33,6 +34,7 @@ static void usage(FILE *f)
             "  --kdir DIR         kernel build folder for the module (ksc build)\n"
             "  -mcpu=v3|v4        BPF ISA version (default v3)\n"
             "  -funroll           unroll constant loops\n"
+            "  -O0                no IR optimisation (for debugging ksc)\n"
             "  --no-bounds        debug: no verifier simulation and no inserted checks\n"
             "  -Werror            warnings are errors; -Werror=CLASS for one class\n"
             "  -Wno-CLASS         silence a class (bounds, narrowing, truncation, shift,\n"
@@ -86,7 +88,7 @@ static int parse_args(int argc, char **argv, KscOpts *o)
 {
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "ho:I:W:m:f:", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ho:I:W:m:f:O:", long_opts, NULL)) != -1) {
         switch (c) {
         case 'h': usage(stdout); exit(0);
         case OPT_VERSION: printf("ksc %s\n", KSC_VERSION); exit(0);
@@ -110,6 +112,11 @@ static int parse_args(int argc, char **argv, KscOpts *o)
                 o->cpu = 4;
             else
                 return usage_error("unknown option '-m%s' (use -mcpu=v3 or -mcpu=v4)", optarg);
+            break;
+        case 'O':
+            if (strcmp(optarg, "0") && strcmp(optarg, "2"))
+                return usage_error("unknown option '-O%s' (use -O0 or -O2)", optarg);
+            o->opt = optarg[0] - '0';
             break;
         case 'f':
             if (strcmp(optarg, "unroll"))
@@ -173,6 +180,9 @@ static int compile(KscOpts *o)
         return 1;
     if (o->check_only)
         return 0;
+    if (o->emit && !strcmp(o->emit, "kmod-c"))
+        return kmod_emit(p, stdout);
+
     if (!o->out)
         o->out = default_output(o->input, ".bpf.o");
     return ksc_backend(p, o);
@@ -180,7 +190,7 @@ static int compile(KscOpts *o)
 
 int main(int argc, char **argv)
 {
-    KscOpts o = { .cpu = 3 };
+    KscOpts o = { .cpu = 3, .opt = 2 };
     const char *cmd = argc > 1 ? argv[1] : NULL;
     int rc;
     if (cmd && !strcmp(cmd, "headers")) {

@@ -14,6 +14,7 @@ typedef struct KscOpts {
     bool no_bounds;
     bool unroll;
     int cpu;                /* BPF ISA: 3 or 4 */
+    int opt;                /* 0: no IR optimisation (debugging), else 2 */
 } KscOpts;
 
 Program *ksc_front(KscOpts *o);

@@ -27,8 +27,17 @@ int ksc_backend(Program *p, KscOpts *o)
     IrProgram *ip = ir_lower(p, o->unroll);
     if (diag_errors())
         return 1;
-    for (int i = 0; i < ip->funcs.n; i++)
-        ir_optimize(ip->funcs.v[i]);
+    for (int i = 0; i < ip->funcs.n; i++) {
+        IrFunc *f = ip->funcs.v[i];
+        if (o->opt)
+            ir_optimize(f);
+        else
+            ir_cfg_cleanup(f);
+        /* a broken invariant is a ksc bug: never write an object from it */
+        const char *bad = ir_verify(f);
+        if (bad)
+            fatal("internal error: the IR of '%s' is inconsistent: %s", f->name, bad);
+    }
     BoundsOpts bo = { .disabled = o->no_bounds };
     if (ir_bounds(ip, &bo))
         return 1;

@@ -323,9 +323,11 @@ static void signed_divmod(Ins *i)
         mov_reg(s, sa, true);
         put(mk(BPF_ALU64 | BPF_XOR | BPF_X, s, sb, 0, 0));
     }
+    /* the last steps at the value's own width keep the upper half clear */
+    uint8_t cls = alu_class(w < 8 ? 4 : 8);
     mov_reg(d, ua, true);
-    put(mk(BPF_ALU64 | BPF_XOR | BPF_X, d, s, 0, 0));
-    put(mk(BPF_ALU64 | BPF_SUB | BPF_X, d, s, 0, 0));
+    put(mk(cls | BPF_XOR | BPF_X, d, s, 0, 0));
+    put(mk(cls | BPF_SUB | BPF_X, d, s, 0, 0));
 }
 
 static void binary(Ins *i)

@@ -1068,7 +1068,9 @@ static Type *check_ternary(Node *n, Type *want)
     C.tail_ok = tail;
     check_expr(n->els, want);
     C.tail_ok = false;
-    Type *t = unify_types(&n->then, &n->els, want && arith_type(want) ? want : want, n->pos);
+    /* typed branches decide the type; the context only types constants */
+    bool untyped = n->then->ty == ty_untyped && n->els->ty == ty_untyped;
+    Type *t = unify_types(&n->then, &n->els, untyped ? want : NULL, n->pos);
     if (n->cond->is_const_val && n->then->is_const_val && n->els->is_const_val) {
         n->is_const_val = true;
         n->cval = n->cond->cval ? n->then->cval : n->els->cval;

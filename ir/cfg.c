@@ -78,25 +78,35 @@ static bool forward(IrFunc *f, Block *b)
         if (c->preds.v[k] == b)
             bi = k;
     bool changed = false;
-    for (int k = 0; k < b->preds.n; k++) {
+    for (int k = 0; k < b->preds.n;) {
         Block *p = b->preds.v[k];
-        if (has_pred(c, p) && has_phis(c))
+        if (has_pred(c, p) && has_phis(c)) {
+            k++;
             continue;
+        }
+        /* every edge p -> b moves at once (a branch may have two) */
+        int m = 0;
+        for (int j = 0; j < b->preds.n; j++)
+            m += b->preds.v[j] == p;
         Ins *t = ir_term(p);
         for (int s = 0; s < 2; s++)
             if ((t->op == I_JMP || t->op == I_BR) && t->succ[s] == b)
                 t->succ[s] = c;
-        vpush(c->preds, p);
-        for (int j = 0; j < c->ins.n && c->ins.v[j]->op == I_PHI; j++) {
-            Ins *phi = c->ins.v[j];
-            Ins **na = xalloc(sizeof(Ins *) * (size_t)(phi->nargs + 1));
-            memcpy(na, phi->args, sizeof(Ins *) * (size_t)phi->nargs);
-            na[phi->nargs++] = phi->args[bi];
-            phi->args = na;
+        for (int e = 0; e < m; e++) {
+            vpush(c->preds, p);
+            for (int j = 0; j < c->ins.n && c->ins.v[j]->op == I_PHI; j++) {
+                Ins *phi = c->ins.v[j];
+                Ins **na = xalloc(sizeof(Ins *) * (size_t)(phi->nargs + 1));
+                memcpy(na, phi->args, sizeof(Ins *) * (size_t)phi->nargs);
+                na[phi->nargs++] = phi->args[bi];
+                phi->args = na;
+            }
         }
-        memmove(b->preds.v + k, b->preds.v + k + 1, sizeof(Block *) * (size_t)(b->preds.n - k - 1));
-        b->preds.n--;
-        k--;
+        int out = 0;
+        for (int j = 0; j < b->preds.n; j++)
+            if (b->preds.v[j] != p)
+                b->preds.v[out++] = b->preds.v[j];
+        b->preds.n = out;
         changed = true;
     }
     if (!b->preds.n) {

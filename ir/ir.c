@@ -288,3 +288,47 @@ Cond cond_swap(Cond c)
 }
 
 bool cond_signed(Cond c) { return c >= CC_SLT && c <= CC_SGE; }
+
+/* Consistency of the CFG and SSA form: every edge is recorded on both
+ * ends, phis have one operand per predecessor, blocks end in a
+ * terminator. Returns a description of the first problem, or NULL. */
+const char *ir_verify(IrFunc *f)
+{
+    for (int i = 0; i < f->blocks.n; i++) {
+        Block *b = f->blocks.v[i];
+        if (b->dead)
+            continue;
+        Ins *t = ir_term(b);
+        if (!t || !ir_is_term(t))
+            return xfmt("@b%d has no terminator", b->id);
+        Block *s[2];
+        int ns;
+        succs(b, s, &ns);
+        if (t->op == I_BR && t->succ[0] == t->succ[1])
+            ns = 2, s[1] = s[0];
+        for (int k = 0; k < ns; k++) {
+            int want = 0, have = 0;
+            for (int j = 0; j < ns; j++)
+                want += s[j] == s[k];
+            for (int j = 0; j < s[k]->preds.n; j++)
+                have += s[k]->preds.v[j] == b;
+            if (want != have)
+                return xfmt("edge @b%d -> @b%d: %d in the terminator, %d in preds", b->id, s[k]->id, want, have);
+        }
+        for (int j = 0; j < b->ins.n; j++) {
+            Ins *in = b->ins.v[j];
+            if (in->op == I_PHI && in->nargs != b->preds.n)
+                return xfmt("@b%d: phi %%%d has %d operands for %d predecessors", b->id, in->id, in->nargs,
+                            b->preds.n);
+            if (ir_is_term(in) && j != b->ins.n - 1)
+                return xfmt("@b%d: terminator before the end", b->id);
+        }
+        for (int j = 0; j < b->preds.n; j++) {
+            Block *p = b->preds.v[j];
+            Ins *pt = ir_term(p);
+            if (p->dead || !pt || (pt->succ[0] != b && pt->succ[1] != b))
+                return xfmt("@b%d lists @b%d as a predecessor, which does not branch to it", b->id, p->id);
+        }
+    }
+    return NULL;
+}

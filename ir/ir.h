@@ -173,6 +173,7 @@ int ir_bounds(IrProgram *p, BoundsOpts *o);
 
 /* print.c */
 void ir_print(IrProgram *p, FILE *out);
+const char *ir_verify(IrFunc *f);   /* ir.c: NULL when consistent */
 void ir_print_func(IrFunc *f, FILE *out);
 
 #endif
