@@ -149,19 +149,9 @@ static void tail_maps(Gen *g)
 /* pin var values live together in one pinned single-entry array. */
 static void pinned_globals(Gen *g)
 {
-    VEC(Member) ms = { 0 };
-    for (int i = 0; i < g->p->globals.n; i++) {
-        Global *gl = g->p->globals.v[i];
-        if (gl->kind == GV_PIN)
-            vpush(ms, ((Member){ .name = gl->name, .ty = gl->ty }));
-    }
-    if (!ms.n)
+    Type *st = g->p->pinned_type;
+    if (!st)
         return;
-    Type *st = new_type(TY_STRUCT, 0, 1);
-    st->name = "pinned_globals_t";
-    st->members = ms.v;
-    st->nmembers = ms.n;
-    struct_layout(st);
     ObjMap m = { .name = "pinned_globals", .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
                  .value_size = (uint32_t)st->size, .max_entries = 1, .numa_node = -1, .pin_by_name = true };
     m.key_btf = btfgen_type(g->bg, ty_u32);
@@ -239,6 +229,43 @@ static int func_proto(Gen *g, IrFunc *f)
     return btfgen_proto(g->bg, ret, tys.v, names.v, tys.n);
 }
 
+/* What an aggregate kfunc argument is passed as: a pointer to the
+ * caller's copy, for arrays and strings a pointer to its first element
+ * (the kernel verifier accepts a pointer to a scalar or to a struct of
+ * scalars as a kfunc argument, not a pointer to an array). */
+static Type *kfunc_agg_ptr(Type *t)
+{
+    if (t->kind == TY_STR)
+        return pointer_to(ty_char);
+    return pointer_to(t->kind == TY_ARRAY ? t->base : t);
+}
+
+/* A kfunc's prototype as eBPF code calls it (ir/lower_call.c,
+ * lower_bpf_call): aggregates by pointer, an aggregate result through a
+ * leading __ret pointer (the function then returns s64 0), and a trailing
+ * s32 *__err when the kfunc may throw. The module's C declares the same
+ * (kmod_backend/internal.h), and libbpf checks the two agree. */
+static int kfunc_proto(Gen *g, Func *fn)
+{
+    VEC(Type *) tys = { 0 };
+    VEC(const char *) names = { 0 };
+    bool agg_ret = is_aggregate(fn->ret);
+    if (agg_ret) {
+        vpush(tys, kfunc_agg_ptr(fn->ret));
+        vpush(names, "__ret");
+    }
+    for (int k = 0; k < fn->params.n; k++) {
+        Type *t = fn->params.v[k]->ty;
+        vpush(tys, is_aggregate(t) ? kfunc_agg_ptr(t) : t);
+        vpush(names, fn->params.v[k]->name);
+    }
+    if (fn->throws) {
+        vpush(tys, pointer_to(ty_i32));
+        vpush(names, "__err");
+    }
+    return btfgen_proto(g->bg, agg_ret ? ty_i64 : fn->ret, tys.v, names.v, tys.n);
+}
+
 /* kfunc calls: an extern FUNC in .ksyms per called function. */
 static void externs(Gen *g)
 {
@@ -259,14 +286,7 @@ static void externs(Gen *g)
         if (!called)
             continue;
         strmap_put(&seen, fn->name, fn);
-        VEC(Type *) tys = { 0 };
-        VEC(const char *) names = { 0 };
-        for (int k = 0; k < fn->params.n; k++) {
-            vpush(tys, fn->params.v[k]->ty);
-            vpush(names, fn->params.v[k]->name);
-        }
-        ObjExtern e = { .name = fn->name, .is_func = true,
-                        .btf_type = btfgen_proto(g->bg, fn->ret, tys.v, names.v, tys.n) };
+        ObjExtern e = { .name = fn->name, .is_func = true, .btf_type = kfunc_proto(g, fn) };
         vpush(g->externs, e);
     }
 }

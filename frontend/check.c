@@ -565,6 +565,28 @@ static void check_global(Global *g)
         error_at(g->pos, "global '%s' cannot have type %s", g->name, type_name(g->ty));
 }
 
+/* pin var values live together in one struct, the value of the
+ * single-entry pinned_globals map; every target agrees on its layout. */
+static void layout_pinned(Program *p)
+{
+    VEC(Member) ms = { 0 };
+    for (int i = 0; i < p->globals.n; i++)
+        if (p->globals.v[i]->kind == GV_PIN && p->globals.v[i]->ty)
+            vpush(ms, ((Member){ .name = p->globals.v[i]->name, .ty = p->globals.v[i]->ty }));
+    if (!ms.n)
+        return;
+    Type *st = new_type(TY_STRUCT, 0, 1);
+    st->name = "pinned_globals_t";
+    st->members = ms.v;
+    st->nmembers = ms.n;
+    struct_layout(st);
+    st->rstate = 2;
+    for (int i = 0, k = 0; i < p->globals.n; i++)
+        if (p->globals.v[i]->kind == GV_PIN && p->globals.v[i]->ty)
+            p->globals.v[i]->pin_offset = st->members[k++].offset;
+    p->pinned_type = st;
+}
+
 /* ---- functions --------------------------------------------------------- */
 
 bool is_program(Func *f)
@@ -958,6 +980,7 @@ void check_program(Program *p, FrontOpts *opts)
     }
     for (int i = 0; i < p->globals.n; i++)
         check_global(p->globals.v[i]);
+    layout_pinned(p);
     for (int i = 0; i < p->funcs.n; i++)
         check_signature(p->funcs.v[i]);
     for (int i = 0; i < p->impls.n; i++)

@@ -167,9 +167,10 @@ static Type *call_indirect(Node *n, Type *ft)
     }
     if (in_ebpf()) {
         Node *c = n->lhs;
-        Func *f = c->sym && c->sym->kind == SYM_LOCAL && c->var && c->var->is_const && c->var->decl
-                          && c->var->decl->init && c->var->decl->init->func
-                      ? c->var->decl->init->func : NULL;
+        /* a local set once, from a function name, and never assigned again */
+        Var *v = c->sym && c->sym->kind == SYM_LOCAL ? c->var : NULL;
+        Func *f = v && v->decl && v->decl->init && v->decl->init->func && !strmap_get(&C.assigned, v->name)
+                      ? v->decl->init->func : NULL;
         if (!f) {
             error_at(n->pos, "in eBPF code a function pointer must resolve at compile time to one @helper");
             help("call the @helper by name, or assign the pointer once from a @helper name");

@@ -262,7 +262,8 @@ void coerce(Node **np, Type *to, const char *what)
         } else if (n->kind == N_STR && n->slen > cap) {
             warn_class_at(n->pos, "truncation", "string literal of %d bytes is cut to fit %s", n->slen,
                           type_name(to));
-        } else if (n->kind != N_STR && from->len > cap) {
+        } else if (n->kind != N_STR && from->len > cap && !(n->kind == N_BINARY && n->op == OP_ADD)) {
+            /* (a concatenation is cut to the capacity it is stored into) */
             error_at(n->pos, "%s does not fit in %s", type_name(from), type_name(to));
             help("a str(M) fits into a str(N) when N >= M");
             return;

@@ -347,6 +347,7 @@ struct Global {
     bool pinned;            /* pin var / pin map */
     bool ebpf_used, user_used, written_by_ebpf, written_by_user;
     NodeVec flags;          /* @flags(...) arguments */
+    int pin_offset;         /* GV_PIN: offset in the pinned_globals value */
     Pos flags_pos;
     Module *module;
 };
@@ -395,6 +396,7 @@ struct Program {
     VEC(Impl *) impls;
     VEC(Type *) types;      /* user structs and enums */
     VEC(Module *) modules;
+    Type *pinned_type;      /* the pinned_globals value: every pin var, C layout */
 };
 
 /* ---- builtins.c: built-in functions, helpers and constants ------------- */

@@ -258,6 +258,9 @@ void store_value(Addr dst, Node *n, Type *t)
     }
     Addr src = addr_of(n);
     int n_size = n->ty->size < t->size ? n->ty->size : t->size;
+    bool cut = t->kind == TY_STR && n->ty->kind == TY_STR && n->ty->len > t->len;
+    if (cut)    /* a longer string keeps its first N-1 bytes and a NUL */
+        n_size = (int)t->len - 1;
     copy_mem(dst, src, n_size);
     if (n_size < t->size)
         zero_mem((Addr){ dst.base, dst.off + n_size }, t->size - n_size);
@@ -494,7 +497,7 @@ static Addr index_addr(Addr base, Node *idx, int es)
 static Addr global_lvalue(Global *g)
 {
     if (g->kind == GV_PIN)
-        return (Addr){ pinned_base(), 0 };
+        return (Addr){ pinned_base(), g->pin_offset };
     return (Addr){ global_addr(g, 0), 0 };
 }
 

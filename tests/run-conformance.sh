@@ -4,5 +4,5 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 mount_bpffs
-python3 "$CONFORM" --ksc "$KSC" "$SHARED/conformance" "$ROOT/tests/frontend" "$ROOT/tests/kinds" "$ROOT/examples" |
+python3 "$CONFORM" --ksc "$KSC" "$SHARED/conformance" "$ROOT/tests/frontend" "$ROOT/tests/kinds" "$ROOT/tests/ebpf" "$ROOT/examples" |
     grep -E '^(PASS|FAIL) ' | sed -e "s#^\(PASS\|FAIL\) $SHARED/#\1 #" -e "s#^\(PASS\|FAIL\) $ROOT/#\1 #"

@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for f in "$SHARED"/conformance/*.ks "$ROOT"/examples/*.ks "$ROOT"/tests/kinds/*.ks; do
+for f in "$SHARED"/conformance/*.ks "$ROOT"/examples/*.ks "$ROOT"/tests/kinds/*.ks "$ROOT"/tests/ebpf/*.ks; do
     grep -q '^//! error' "$f" && continue
     name=$(basename "$f" .ks)
     if ! "$KSC" -o "$work/$name.o" "$f" >/dev/null 2>"$work/err"; then
