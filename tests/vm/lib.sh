@@ -37,3 +37,20 @@ vm_build_module() {
         readelf -S "$ko" | grep -q '\.BTF ' || vm_die "$ko has no .BTF section (no module BTF)"
     done
 }
+
+# vm_ksc_module FILE.ks DIR: builds, in DIR, the kernel module ksc generates for
+# FILE.ks (`ksc --emit=kmod-c` writes its C file, then its Kbuild file after a
+# "---- Kbuild ----" line), with module BTF and with warnings as errors (the
+# generated C must compile cleanly); prints the module's name. Needs $KSC.
+vm_ksc_module() {
+    local ks=$1 dir=$2 name
+    mkdir -p "$dir"
+    "$KSC" --emit=kmod-c "$ks" >"$dir/emit.txt" || vm_die "ksc --emit=kmod-c $ks failed"
+    name=$(sed -n 's/^obj-m := \(.*\)\.o$/\1/p' "$dir/emit.txt")
+    [ -n "$name" ] || vm_die "ksc --emit=kmod-c $ks: no obj-m line in its Kbuild part"
+    awk -v c="$dir/$name.c" -v k="$dir/Kbuild" \
+        '/^\/\* ---- Kbuild ---- \*\/$/ { kb = 1; next } { print > (kb ? k : c) }' "$dir/emit.txt"
+    rm "$dir/emit.txt"
+    KCFLAGS="${KCFLAGS:+$KCFLAGS }-Werror" vm_build_module "$dir"
+    echo "$name"
+}
