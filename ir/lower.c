@@ -313,7 +313,12 @@ static void lower_if(Node *n)
     seal(then);
     seal(els);
     set_block(then);
+    bool entry = bound && bound->is_mapref;
+    if (entry)
+        vpush(L.entries, bound);
     lower_block(n->then);
+    if (entry)
+        L.entries.n--;
     jump(join);
     set_block(els);
     if (n->els)

@@ -34,6 +34,8 @@ typedef struct Lower {
     bool unroll;
     VEC(int) free_temps;    /* temporary slots free for reuse */
     VEC(int) used_temps;    /* temporary slots of the statements being lowered */
+    VEC(Var *) entries;     /* if (var p = m[k]) bindings whose block is being
+                             * lowered: writes to p go to the map entry */
 } Lower;
 
 extern Lower L;

@@ -918,8 +918,22 @@ void assign(Node *n)
     }
     if (l->kind == N_IDENT && l->var && l->var->is_mapref) {
         Var *v = l->var;
+        int e = L.entries.n;
+        while (e > 0 && L.entries.v[e - 1] != v)
+            e--;
         if (n->is_rebind) {
+            if (e)      /* it may be null again: later writes make it a local */
+                L.entries.v[e - 1] = NULL;
             write_var(v, L.cur, map_lookup(n->rhs));
+            return;
+        }
+        if (e) {
+            /* inside if (var x = m[k]): x is the entry, proven non-null */
+            Addr a = { read_var(v, L.cur), 0 };
+            if (n->op != OP_NONE)
+                compound(n, a);
+            else
+                store_value(a, n->rhs, v->ty);
             return;
         }
         /* x = value: x becomes a local holding it */
