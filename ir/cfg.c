@@ -128,6 +128,51 @@ static bool same_targets(Block *b)
     return true;
 }
 
+/* Blocks that only return the same constant are one block. */
+static bool ret_const(Block *b, int64_t *v)
+{
+    if (b->dead || !b->ins.n)
+        return false;
+    for (int k = 0; k + 1 < b->ins.n; k++)
+        if (b->ins.v[k]->op != I_CONST)    /* constants die with the block */
+            return false;
+    Ins *r = b->ins.v[b->ins.n - 1];
+    if (r->op != I_RET || !r->a[0] || r->a[0]->op != I_CONST)
+        return false;
+    *v = r->a[0]->imm;
+    return true;
+}
+
+static bool merge_returns(IrFunc *f)
+{
+    bool changed = false;
+    for (int i = 0; i < f->blocks.n; i++) {
+        int64_t v, w;
+        Block *keep = f->blocks.v[i];
+        if (!ret_const(keep, &v))
+            continue;
+        for (int j = i + 1; j < f->blocks.n; j++) {
+            Block *b = f->blocks.v[j];
+            if (!ret_const(b, &w) || w != v || ir_term(b)->a[0]->w != ir_term(keep)->a[0]->w)
+                continue;
+            for (int k = 0; k < b->preds.n; k++) {
+                Block *p = b->preds.v[k];
+                Ins *t = ir_term(p);
+                for (int s = 0; s < 2; s++)
+                    if ((t->op == I_JMP || t->op == I_BR) && t->succ[s] == b)
+                        t->succ[s] = keep;
+                vpush(keep->preds, p);
+            }
+            /* a branch now reaching `keep` twice is folded by same_targets */
+            b->preds.n = 0;
+            b->ins.n = 0;
+            b->dead = true;
+            changed = true;
+        }
+    }
+    return changed;
+}
+
 void ir_cfg_cleanup(IrFunc *f)
 {
     ir_order(f);
@@ -141,6 +186,7 @@ void ir_cfg_cleanup(IrFunc *f)
             changed |= merge(f, b);
             changed |= forward(f, b);
         }
+        changed |= merge_returns(f);
         if (changed)
             ir_order(f);
     }

@@ -229,6 +229,43 @@ static bool fold_branch(Ins *t)
     return true;
 }
 
+/* Memory at (p + c) + k is memory at p + (c + k): the offset goes into
+ * the instruction, as the verifier prefers for context fields, and it
+ * saves the address arithmetic. */
+static bool fold_offset(Ins *i)
+{
+    if (i->op != I_LOAD && i->op != I_STORE && i->op != I_ATOMIC_ADD)
+        return false;
+    Ins *b = i->a[0];
+    if (!b || b->op != I_ADD || b->w != 8 || !is_const(b->a[1]) || !b->a[0] || b->a[0]->w != 8)
+        return false;
+    int64_t off = i->imm + b->a[1]->imm;
+    if (off < INT16_MIN || off > INT16_MAX)
+        return false;
+    i->a[0] = b->a[0];
+    i->imm = off;
+    return true;
+}
+
+/* bswap(x) == C is x == bswap(C): ntohs(port) == 23 needs no swap. */
+static void fold_swapped_compare(Ins *t)
+{
+    if (t->op != I_BR || (t->cc != CC_EQ && t->cc != CC_NE))
+        return;
+    for (int s = 0; s < 2; s++) {
+        Ins *x = t->a[s], *c = t->a[!s];
+        if (!x || x->op != I_BSWAP || !is_const(c) || x->imm != t->cw * 8 || (x->imm != 16 && x->imm != 32))
+            continue;
+        Ins *k = pow2_const(t, 0);
+        k->w = t->cw;
+        uint64_t v = (uint64_t)c->imm;
+        k->imm = x->imm == 16 ? (int64_t)__builtin_bswap16((uint16_t)v) : (int64_t)__builtin_bswap32((uint32_t)v);
+        t->a[s] = x->a[0];
+        t->a[!s] = k;
+        return;
+    }
+}
+
 void ir_fold(IrFunc *f)
 {
     cur_func = f;
@@ -243,11 +280,15 @@ void ir_fold(IrFunc *f)
             }
             if (simplify(i))
                 continue;
+            if (fold_offset(i))
+                continue;
             if (reassociate(f, i))
                 k++;
         }
         Ins *t = ir_term(bl);
-        if (t)
+        if (t) {
+            fold_swapped_compare(t);
             fold_branch(t);
+        }
     }
 }
