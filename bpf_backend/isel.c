@@ -217,7 +217,7 @@ static int sext_reg(Ins *v, int w, int to)
     }
     int bits = to * 8, sh = bits - w * 8;
     uint8_t cls = to == 8 ? BPF_ALU64 : BPF_ALU;
-    mov_reg(r, src, to == 8);
+    mov_reg(r, src, true);     /* the 32-bit shifts clear the upper half */
     if (sh) {
         put(mk(cls | BPF_LSH | BPF_K, r, 0, 0, sh));
         put(mk(cls | BPF_ARSH | BPF_K, r, 0, 0, sh));
@@ -251,7 +251,8 @@ static bool commutative(IrOp op) { return op == I_ADD || op == I_MUL || op == I_
 static void alu(int d, IrOp op, int w, int a, Ins *b)
 {
     uint8_t cls = alu_class(w);
-    mov_reg(d, a, w == 8);
+    /* a 64-bit copy coalesces away; a 32-bit op clears the upper half */
+    mov_reg(d, a, true);
     if (b && is_imm(b, w))
         put(mk(cls | alu_op(op) | BPF_K, d, 0, 0, (int32_t)const_for(b, w)));
     else
@@ -271,17 +272,19 @@ static void shift(Ins *i)
     else
         src = R(a);
     uint8_t cls = alu_class(w);
-    mov_reg(d, src, w == 8);
+    mov_reg(d, src, true);
     if (b->op == I_CONST) {
         int64_t n = (int64_t)((uint64_t)b->imm % (uint64_t)bits);
         if (n)
             put(mk(cls | alu_op(i->op) | BPF_K, d, 0, 0, n));
+        else if (w < 8)
+            mov_reg(d, d, false);
         return;
     }
     int cnt = R(b);
     if (w < 4) {   /* the BPF rule masks by 31/63; narrower widths by their own */
         int c = new_vreg();
-        mov_reg(c, cnt, false);
+        mov_reg(c, cnt, true);
         put(mk(BPF_ALU | BPF_AND | BPF_K, c, 0, 0, bits - 1));
         cnt = c;
     }
@@ -298,7 +301,7 @@ static void signed_divmod(Ins *i)
     if (S.m->cpu >= 4) {
         int a = w == 8 ? R(i->a[0]) : sext_reg(i->a[0], w, 4);
         uint8_t cls = alu_class(w < 4 ? 4 : w);
-        mov_reg(d, a, w == 8);
+        mov_reg(d, a, true);
         int b = w == 8 ? R(i->a[1]) : sext_reg(i->a[1], w, 4);
         put(mk(cls | (mod ? BPF_MOD : BPF_DIV) | BPF_X, d, b, 1, 0));
         return;
@@ -341,7 +344,7 @@ static void binary(Ins *i)
         if (w < 4) {
             int ra = zext_reg(a, w);
             int rb = b->op == I_CONST ? -1 : zext_reg(b, w);
-            mov_reg(vreg(i), ra, false);
+            mov_reg(vreg(i), ra, true);
             if (rb < 0)
                 put(mk(BPF_ALU | alu_op(i->op) | BPF_K, vreg(i), 0, 0, (int32_t)const_for(b, w)));
             else
@@ -664,7 +667,7 @@ static void select_ins(Ins *i)
         return;
     case I_NEG: case I_NOT: {
         int w = i->w;
-        mov_reg(vreg(i), R(i->a[0]), w == 8);
+        mov_reg(vreg(i), R(i->a[0]), true);
         if (i->op == I_NEG)
             put(mk(alu_class(w) | BPF_NEG, vreg(i), 0, 0, 0));
         else

@@ -239,6 +239,8 @@ void ir_optimize(IrFunc *f)
         int before = size_of(f);
         ir_copyprop(f);
         ir_fold(f);
+        ir_cse(f);
+        ir_copyprop(f);
         ir_dce(f);
         ir_cfg_cleanup(f);
         if (size_of(f) == before)

@@ -831,6 +831,8 @@ Ins *rvalue(Node *n)
     case N_IDENT: return ident_rvalue(n);
     case N_BINARY: return binary_rvalue(n);
     case N_UNARY:
+        if (n->op == OP_NOT && n->lhs->ty->kind == TY_BOOL)   /* a bool is 0 or 1 */
+            return emit2(I_XOR, 1, rvalue(n->lhs), iconst(1, 1));
         if (n->op == OP_NOT)
             return bool_value(n);
         return emit1(n->op == OP_NEG ? I_NEG : I_NOT, width_of(t), rvalue(n->lhs));
