@@ -271,11 +271,30 @@ const char *kx_agg_ptr(Node *e)
     bool st = is_struct(e->ty);
     if (is_lvalue(e))
         return xfmt(st ? "(&%s)" : "%s", kx_to_string(e));
+    if (e->kind == N_TERNARY && !st) {
+        Buf c = { 0 }, *saved = OUT;
+        OUT = &c;
+        kx_cond(e->cond);
+        OUT = saved;
+        return xfmt("(%s ? %s : %s)", c.s, kx_agg_ptr(e->then), kx_agg_ptr(e->els));
+    }
+    /* An array or string made by statements goes to a temporary; a call
+     * or a concatenation already yields a pointer to one. kx_store never
+     * asks for these kinds' pointer, so this does not recurse. */
+    bool built = e->kind == N_ARRAY_LIT || e->kind == N_ARRAY_REPEAT || e->kind == N_MATCH || e->kind == N_IF
+              || e->kind == N_BLOCK;
+    if (!st && !built)
+        return kx_to_string(e);
     const char *t = kf_temp(e->ty, e->pos);
     Buf b = { 0 }, *saved = OUT;
     OUT = &b;
     stmt_expr_begin();
-    kx_store(t, e->ty, e);
+    if (st) {
+        kf_nl();
+        bprintf(OUT, "%s = %s;", t, kx_to_string(e));
+    } else {
+        kx_store(t, e->ty, e);
+    }
     stmt_expr_end(xfmt(st ? "&%s" : "%s", t));
     OUT = saved;
     return b.s;
@@ -740,8 +759,10 @@ void kx_expr(Node *n)
         bput(OUT, ")");
         return;
     case N_TERNARY:
-        if (is_aggregate(n->ty) && !is_struct(n->ty))
-            break;
+        if (is_aggregate(n->ty) && !is_struct(n->ty)) {
+            bput(OUT, kx_agg_ptr(n));
+            return;
+        }
         bput(OUT, "(");
         kx_cond(n->cond);
         bput(OUT, " ? ");

@@ -100,7 +100,10 @@ void kf_throw(const char *code)
     if (K->trys.n) {
         KTry *t = &K->trys.v[K->trys.n - 1];
         t->used = true;
-        bprintf(K->out, "{ ksc_code = %s; goto ksc_catch%d; }", code, t->id);
+        if (strcmp(code, "ksc_code"))
+            bprintf(K->out, "{ ksc_code = %s; goto ksc_catch%d; }", code, t->id);
+        else    /* a rethrow from a catch dispatch */
+            bprintf(K->out, "goto ksc_catch%d;", t->id);
         return;
     }
     if (!K->f->throws) {
@@ -134,11 +137,11 @@ static void emit_return(Node *val, Pos pos)
         error_at(pos, "a return inside a defer cannot be translated to kernel-module code");
         return;
     }
-    Node rv = { .kind = N_IDENT, .pos = pos };
+    Sym rs = { .kind = SYM_LOCAL, .var = f->ret_var };
+    Node rv = { .kind = N_IDENT, .pos = pos, .sym = &rs };
     if (!val && f->ret_var) {   /* named return: its value now */
         rv.ty = f->ret_var->ty;
         rv.var = f->ret_var;
-        rv.sym = &(Sym){ .kind = SYM_LOCAL, .var = f->ret_var };
         val = &rv;
     }
     if (val && is_aggregate(f->ret)) {
