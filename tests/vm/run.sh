@@ -27,7 +27,7 @@
 #                 KDIR KVER      kernel build folder (tests/vm/kbuild.sh) and release;
 #                                `. "$VM_LIB"; vm_build_module DIR` builds a module
 #                                with BTF from DIR (sources + Kbuild)
-#                 KSC ROOT       build/ksc (absolute) and the repository root
+#                 KSC ROOT       build/ksc (absolute; $KSC if set) and the repository root
 #                 CC VM_CFLAGS VM_LIBS  for host-built guest programs (-Werror)
 #               Exit 0 when built; 77 to skip the check (its last output line is
 #               the reason, e.g. a ksc feature not written yet); anything else
@@ -125,7 +125,7 @@ if ! KDIR=$("$ROOT/tests/vm/kbuild.sh"); then
     summary; exit 1
 fi
 
-export KDIR KVER ROOT KSC=$ROOT/build/ksc VM_LIB=$ROOT/tests/vm/lib.sh CC=${CC:-cc}
+export KDIR KVER ROOT KSC=${KSC:-$ROOT/build/ksc} VM_LIB=$ROOT/tests/vm/lib.sh CC=${CC:-cc}
 export VM_CFLAGS="-std=gnu11 -Wall -Wextra -Werror -O2 -g" VM_LIBS="-lbpf -lelf -lz"
 rm -rf "$RUN" "$VM_B/payload" "$VM_B/work"
 mkdir -p "$RUN" "$VM_B/logs"
