@@ -106,10 +106,19 @@ static uint32_t m_flow(uint32_t a, uint32_t b)
 	return total + j + log * 100000;
 }
 
+static uint32_t m_abi(uint32_t a, uint32_t b)
+{
+	uint32_t take = (uint16_t)((uint16_t)a + 1) + b * 3 + 3 * 1000 + 'p' * 100000;
+	uint32_t make = (uint16_t)(b & 0xffff) + (uint32_t)((uint64_t)b << 8);
+
+	return take + make + 7;
+}
+
 /* ---- running them -------------------------------------------------------- */
 
 static const struct { const char *name; uint32_t (*model)(uint32_t, uint32_t); } kfuncs[] = {
 	{ "small", m_small }, { "div", m_div }, { "str", m_str }, { "struct", m_struct }, { "flow", m_flow },
+	{ "abi", m_abi },
 };
 
 static const uint32_t inputs[][2] = {
