@@ -1,8 +1,11 @@
-/* Local value numbering: within a block, an operation already computed
- * from the same operands is reused (the same global's address, the same
- * pointer arithmetic). Addresses of globals and maps are not kept across
- * a call: reloading one (two instructions) is cheaper than keeping it in
- * R6-R9 or on the stack. Memory reads are never merged. */
+/* Value numbering over the dominator tree: an operation already computed
+ * from the same operands in a dominating block is reused. Beyond saving
+ * instructions this matters to the verifier: `data + off` checked against
+ * data_end and `data + off` used afterwards must be one register, since
+ * the verifier gives each variable-offset packet pointer its own identity.
+ * Addresses of globals and maps are only reused within a block and not
+ * across a call: reloading one (two instructions) is cheaper than keeping
+ * it in R6-R9 or on the stack. Memory reads are never merged. */
 #include "ir/ir.h"
 
 #include <string.h>
@@ -40,31 +43,61 @@ static bool is_call(Ins *i)
     return i->op == I_CALL_HELPER || i->op == I_CALL || i->op == I_CALL_KFUNC;
 }
 
+static bool dominates(Block *a, Block *b)
+{
+    while (b != a && b->idom && b->idom != b)
+        b = b->idom;
+    return a == b;
+}
+
+static unsigned hash_ins(Ins *i)
+{
+    unsigned h = (unsigned)i->op * 31u + i->w * 7u + (unsigned)i->imm * 13u + (unsigned)i->cc;
+    for (int k = 0; k < 4; k++) {
+        Ins *x = i->a[k];
+        h = h * 17u + (x ? (x->op == I_CONST ? (unsigned)x->imm * 3u + 1u : (unsigned)x->id * 5u + 2u) : 0u);
+    }
+    return h;
+}
+
+typedef struct Table { InsVec *b; int n; } Table;
+
+static Ins *find(Table *t, Ins *i, Block *at, int *calls_seen, int calls_now)
+{
+    InsVec *bucket = &t->b[hash_ins(i) & (unsigned)(t->n - 1)];
+    for (int j = 0; j < bucket->n; j++) {
+        Ins *c = bucket->v[j];
+        if (!same(c, i) || !dominates(c->blk, at))
+            continue;
+        bool addr = c->op == I_GLOBAL || c->op == I_MAP;
+        if (addr && (c->blk != at || calls_seen[c->id] != calls_now))
+            continue;
+        return c;
+    }
+    vpush(*bucket, i);
+    return NULL;
+}
+
 void ir_cse(IrFunc *f)
 {
+    Table t = { NULL, 64 };
+    while (t.n < f->nvals)
+        t.n *= 2;
+    t.b = xalloc(sizeof(InsVec) * (size_t)t.n);
+    int *calls_seen = xalloc(sizeof(int) * (size_t)(f->nvals + 1));
+    int calls = 0;
     for (int b = 0; b < f->blocks.n; b++) {
         Block *bl = f->blocks.v[b];
-        InsVec seen = { 0 };
         for (int k = 0; k < bl->ins.n; k++) {
             Ins *i = bl->ins.v[k];
-            if (is_call(i)) {
-                int out = 0;
-                for (int j = 0; j < seen.n; j++)
-                    if (seen.v[j]->op != I_GLOBAL && seen.v[j]->op != I_MAP)
-                        seen.v[out++] = seen.v[j];
-                seen.n = out;
-                continue;
-            }
+            if (is_call(i))
+                calls++;
             if (!pure(i))
                 continue;
-            Ins *prev = NULL;
-            for (int j = 0; j < seen.n && !prev; j++)
-                if (same(seen.v[j], i))
-                    prev = seen.v[j];
-            if (!prev) {
-                vpush(seen, i);
+            calls_seen[i->id] = calls;
+            Ins *prev = find(&t, i, bl, calls_seen, calls);
+            if (!prev)
                 continue;
-            }
             /* the copy keeps i's provenance; copy propagation removes it */
             i->op = I_COPY;
             i->a[0] = prev;

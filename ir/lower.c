@@ -205,39 +205,92 @@ int var_slot(Var *v)
 
 /* ---- defer and exits ------------------------------------------------- */
 
-/* Runs the reached defers, innermost first, before leaving the function. */
-static void run_defers(void)
+/* Defers run at every exit, innermost first. Each defer body is lowered
+ * once, in a chain of blocks like C's goto-cleanup: chain block k runs
+ * defer k and falls to block k-1; block 0 returns. A return with k defers
+ * reached jumps to block k with its value in a variable. */
+static Block *chain_block(int k)
 {
-    if (!L.defers.n)
-        return;
-    DeferVec saved = L.defers;
-    for (int i = saved.n - 1; i >= 0 && L.cur; i--) {
-        DeferCtx d = saved.v[i];
-        L.defers.n = i;     /* a defer body does not re-run itself */
-        if (d.flag) {
-            Block *run = new_block(), *next = new_block();
-            branch(CC_NE, 1, read_var(d.flag, L.cur), iconst(0, 1), run, next);
-            seal(run);
-            set_block(run);
-            lower_block(d.body);
-            jump(next);
-            seal(next);
-            set_block(next);
-        } else {
-            lower_block(d.body);
-        }
+    if (k >= L.nchain) {
+        int n = k + 8;
+        Block **c = xalloc(sizeof(Block *) * (size_t)n);
+        for (int i = 0; i < L.nchain; i++)
+            c[i] = L.chain[i];
+        L.chain = c;
+        L.nchain = n;
     }
-    L.defers = saved;
+    if (!L.chain[k])
+        L.chain[k] = new_block();
+    return L.chain[k];
+}
+
+static Var *ret_var(void)
+{
+    if (!L.ret_value)
+        L.ret_value = synth_var("ret", L.fn->ret->kind == TY_VOID || is_aggregate(L.fn->ret) ? ty_i64 : L.fn->ret);
+    return L.ret_value;
 }
 
 void emit_return(Ins *v)
 {
-    run_defers();
     if (!L.cur)
         return;
+    if (L.defers.n) {
+        if (v)
+            write_var(ret_var(), L.cur, v);
+        jump(chain_block(L.defers.n));
+        return;
+    }
     Ins *r = emit(I_RET, 0);
     r->a[0] = v;
     L.cur = NULL;
+}
+
+static void run_defer(DeferCtx d)
+{
+    if (!d.flag) {
+        lower_block(d.body);
+        return;
+    }
+    Block *run = new_block(), *next = new_block();
+    branch(CC_NE, 1, read_var(d.flag, L.cur), iconst(0, 1), run, next);
+    seal(run);
+    set_block(run);
+    lower_block(d.body);
+    jump(next);
+    seal(next);
+    set_block(next);
+}
+
+/* Lowers the chain once the body is done: every return is known then. */
+void lower_defer_chain(void)
+{
+    if (!L.nchain)
+        return;
+    DeferVec all = L.defers;
+    for (int k = L.nchain - 1; k >= 1; k--) {
+        Block *b = L.chain[k];
+        if (!b)
+            continue;
+        seal(b);
+        set_block(b->preds.n ? b : NULL);
+        if (!L.cur)
+            continue;
+        L.defers.n = k - 1;     /* a throw inside a defer runs the outer ones */
+        run_defer(all.v[k - 1]);
+        if (L.cur)
+            jump(chain_block(k - 1));
+    }
+    Block *exit = L.chain[0];
+    L.defers.n = 0;
+    if (!exit)
+        return;
+    seal(exit);
+    set_block(exit->preds.n ? exit : NULL);
+    if (!L.cur)
+        return;
+    bool has_value = L.fn->ret->kind != TY_VOID;
+    emit_return(has_value ? read_var(ret_var(), L.cur) : NULL);
 }
 
 /* A throw: to the innermost try of this function, or out of a helper

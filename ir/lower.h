@@ -32,6 +32,9 @@ typedef struct Lower {
     VEC(Var *) extra_vars;  /* synthetic variables */
     int nvars;
     bool unroll;
+    Block **chain;          /* defer chain blocks, by number of defers */
+    int nchain;
+    Var *ret_value;         /* the value a return carries into the chain */
     VEC(int) free_temps;    /* temporary slots free for reuse */
     VEC(int) used_temps;    /* temporary slots of the statements being lowered */
     VEC(Var *) entries;     /* if (var p = m[k]) bindings whose block is being
@@ -59,6 +62,7 @@ void lower_stmt(Node *n);
 void lower_block(Node *b);
 void lower_body(Node *b);
 void emit_return(Ins *v);
+void lower_defer_chain(void);
 void emit_throw(Ins *code);
 void raise_if_error(Ins *err);
 

@@ -641,6 +641,7 @@ static IrFunc *lower_func(IrProgram *ip, Func *fn)
         else
             emit_return(fn->ret->kind == TY_VOID ? NULL : iconst(0, width_of(fn->ret)));
     }
+    lower_defer_chain();
     return f;
 }
 
