@@ -6,6 +6,7 @@
 # counters (globals in .bss) prove the kernel called its members; and it
 # unregisters again. Everything it creates is removed, whatever happens.
 set -u
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 CA=ksc_e2e_cc                   # the impl, its struct_ops map and the algorithm
 work=$(mktemp -d)

@@ -129,16 +129,30 @@ export KDIR KVER ROOT KSC=${KSC:-$ROOT/build/ksc} VM_LIB=$ROOT/tests/vm/lib.sh C
 export VM_CFLAGS="-std=gnu11 -Wall -Wextra -Werror -O2 -g" VM_LIBS="-lbpf -lelf -lz"
 rm -rf "$RUN" "$VM_B/payload" "$VM_B/work"
 mkdir -p "$RUN" "$VM_B/logs"
-initramfs_args=() run_checks=()
+initramfs_args=() run_checks=() build_pids=()
+# The builds run side by side (a module build alone takes seconds); each leaves
+# its exit status in work/<check>.rc, read in order below.
 for c in "${checks[@]}"; do
     d=$CHECKS_DIR/$c
     out=$VM_B/payload/$c work=$VM_B/work/$c log=$VM_B/logs/$c.build.log
     mkdir -p "$out" "$work"
-    rc=0
-    if [ -f "$d/build.sh" ]; then
-        (cd "$d" && CHECK=$c SRC=$d OUT=$out WORK=$work timeout 900 bash ./build.sh) \
-            >"$log" 2>&1 || rc=$?
-    fi
+    (
+        rc=0
+        if [ -f "$d/build.sh" ]; then
+            (cd "$d" && CHECK=$c SRC=$d OUT=$out WORK=$work timeout 900 bash ./build.sh) \
+                >"$log" 2>&1 || rc=$?
+        else
+            : >"$log"
+        fi
+        echo "$rc" >"$VM_B/work/$c.rc"
+    ) &
+    build_pids+=($!)
+done
+wait "${build_pids[@]}" || true
+for c in "${checks[@]}"; do
+    d=$CHECKS_DIR/$c
+    out=$VM_B/payload/$c log=$VM_B/logs/$c.build.log
+    rc=$(cat "$VM_B/work/$c.rc" 2>/dev/null || echo 1)
     reason=$(grep -v '^[[:space:]]*$' "$log" 2>/dev/null | tail -n 1 || true)
     case $rc in
     0)  cp "$d/guest.sh" "$out/guest.sh"
@@ -148,7 +162,7 @@ for c in "${checks[@]}"; do
     77) for n in ${expect[$c]}; do skip "$n" "${reason:-build.sh skipped it}"; done ;;
     *)  echo "vm: $c: build.sh failed (exit $rc), last lines of $log:" >&2
         tail -n 15 "$log" | sed 's/^/    /' >&2
-        [ $rc = 124 ] && reason="build.sh timed out"
+        [ "$rc" = 124 ] && reason="build.sh timed out"
         fail_check "$c" "host build failed: ${reason:-exit $rc}" ;;
     esac
 done
