@@ -551,6 +551,10 @@ static char *kbuild_text(Program *p)
 
 int kmod_emit(Program *p, FILE *out)
 {
+    if (!kmod_needed(p)) {
+        fprintf(stderr, "ksc: error: %s has no @kfunc or @private function, so no kernel module\n", p->path);
+        return 1;
+    }
     char *c = module_c(p);
     if (!c)
         return 1;

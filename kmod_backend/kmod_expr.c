@@ -237,7 +237,8 @@ static void field(Node *n)
 static void index_expr(Node *n)
 {
     if (n->lhs->ty->kind == TY_MAP) {
-        error_at(n->pos, "kernel-module code cannot use maps");
+        error_at(n->lhs->pos, "kernel-module code cannot use map '%s': maps live in the BPF object",
+                 n->lhs->kind == N_IDENT ? n->lhs->name : "?");
         help("maps belong to eBPF and userspace code; pass what the module needs as arguments");
         return;
     }
