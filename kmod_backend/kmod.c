@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "btf/ksbtf.h"
 #include "kmod_backend/internal.h"
 
 /* ---- text ------------------------------------------------------------- */
@@ -309,6 +310,14 @@ static void collect(Mod *m)
             }
             strmap_put(&kf, f->name, f);
             vpush(m->kfuncs, f);
+            /* libbpf resolves a kfunc by name, vmlinux first, and the C
+             * would clash with the kernel's declaration too. */
+            const char **names;
+            if (kernel_func(f->name, &names)) {
+                error_at(f->pos, "the kernel has a function named '%s'; a @kfunc needs a name of its own",
+                         f->name);
+                help("rename it, for example %s_%s", m->name, f->name);
+            }
         } else {
             vpush(m->privs, f);
         }

@@ -103,6 +103,9 @@ err helper 2:12 "'bpf_ktime_get_ns' is a BPF helper; only eBPF code can call it"
     return bpf_ktime_get_ns() + x
 }
 KS
+err clash 1:11 "the kernel has a function named 'vfs_read'" <<'KS'
+@kfunc fn vfs_read(x: u32) -> u32 { return x }
+KS
 cat >"$work/none.ks" <<'KS'
 @xdp fn p(ctx: *xdp_md) -> xdp_action { return XDP_PASS }
 KS
