@@ -310,6 +310,13 @@ static void collect(Mod *m)
             }
             strmap_put(&kf, f->name, f);
             vpush(m->kfuncs, f);
+            int hidden = is_aggregate(f->ret) + f->throws;
+            if (f->params.n + hidden > 5) {
+                error_at(f->pos, "@kfunc '%s' needs %d arguments: its %d parameters and %s; a BPF call passes "
+                         "at most 5", f->name, f->params.n + hidden, f->params.n,
+                         hidden == 2 ? "pointers for its result and its thrown code"
+                         : is_aggregate(f->ret) ? "a pointer for its result" : "a pointer for its thrown code");
+            }
             /* libbpf resolves a kfunc by name, vmlinux first, and the C
              * would clash with the kernel's declaration too. */
             const char **names;

@@ -106,6 +106,10 @@ KS
 err clash 1:11 "the kernel has a function named 'vfs_read'" <<'KS'
 @kfunc fn vfs_read(x: u32) -> u32 { return x }
 KS
+err args 2:11 "@kfunc 'f' needs 6 arguments: its 5 parameters and a pointer for its result" <<'KS'
+struct S { a: u64, b: u64 }
+@kfunc fn f(a: u32, b: u32, c: u32, d: u32, e: u32) -> S { return S { a: a as u64, b: e as u64 } }
+KS
 cat >"$work/none.ks" <<'KS'
 @xdp fn p(ctx: *xdp_md) -> xdp_action { return XDP_PASS }
 KS
