@@ -107,9 +107,21 @@ void kf_throw(const char *code)
         return;
     }
     if (!K->f->throws) {
-        /* An uncaught code the checker proved cannot occur (a try that
-         * catches every code its body throws): nothing to do. */
-        bput(K->out, "/* no other code is thrown here */");
+        /* A code no catch matched, in a function the checker counts as
+         * not throwing (it takes a throw inside a try as caught), so
+         * there is no ksc_err to pass it on: as the eBPF back end does,
+         * the function returns zero. */
+        bput(K->out, "{ /* uncaught code */");
+        K->inline_depth++;
+        if (K->has_exit && !K->in_defer) {
+            if (K->rv)
+                bprintf(K->out, " %s = 0;", K->rv);
+            bput(K->out, " goto ksc_exit;");
+        } else {
+            plain_return(NULL);
+        }
+        K->inline_depth--;
+        bput(K->out, " }");
         return;
     }
     if (K->has_exit && !K->in_defer) {
