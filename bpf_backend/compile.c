@@ -28,15 +28,18 @@ int ksc_backend(Program *p, KscOpts *o)
     if (diag_errors())
         return 1;
     for (int i = 0; i < ip->funcs.n; i++) {
-        IrFunc *f = ip->funcs.v[i];
         if (o->opt)
-            ir_optimize(f);
+            ir_optimize(ip->funcs.v[i]);
         else
-            ir_cfg_cleanup(f);
+            ir_cfg_cleanup(ip->funcs.v[i]);
+    }
+    if (o->opt)
+        ir_inline(ip);
+    for (int i = 0; i < ip->funcs.n; i++) {
         /* a broken invariant is a ksc bug: never write an object from it */
-        const char *bad = ir_verify(f);
+        const char *bad = ir_verify(ip->funcs.v[i]);
         if (bad)
-            fatal("internal error: the IR of '%s' is inconsistent: %s", f->name, bad);
+            fatal("internal error: the IR of '%s' is inconsistent: %s", ip->funcs.v[i]->name, bad);
     }
     BoundsOpts bo = { .disabled = o->no_bounds };
     if (ir_bounds(ip, &bo))

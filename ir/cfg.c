@@ -117,58 +117,178 @@ static bool forward(IrFunc *f, Block *b)
     return changed;
 }
 
+/* Both edges of a branch reach one block: a jump, unless phis there take
+ * different values along the two edges. */
 static bool same_targets(Block *b)
 {
     Ins *t = ir_term(b);
     if (!t || t->op != I_BR || t->succ[0] != t->succ[1])
         return false;
+    Block *c = t->succ[0];
+    int first = -1, second = -1;
+    for (int k = 0; k < c->preds.n; k++)
+        if (c->preds.v[k] == b) {
+            if (first < 0)
+                first = k;
+            else
+                second = k;
+        }
+    for (int j = 0; j < c->ins.n && c->ins.v[j]->op == I_PHI && second >= 0; j++)
+        if (c->ins.v[j]->args[first] != c->ins.v[j]->args[second])
+            return false;
     ir_remove_pred(t->succ[0], b);
     t->op = I_JMP;
     t->a[0] = t->a[1] = NULL;
     return true;
 }
 
-/* Blocks that only return the same constant are one block. */
-static bool ret_const(Block *b, int64_t *v)
+/* ---- merging return blocks --------------------------------------------
+ * Blocks that end in a return and differ only in constants are one block,
+ * with a phi for each constant that differs: `return verdict(XDP_DROP)`
+ * written in ten places becomes one call, which the verifier checks once. */
+
+#define MERGE_MAX 12
+
+static int index_in(Block *b, Ins *i)
 {
-    if (b->dead || !b->ins.n)
+    for (int k = 0; k < b->ins.n; k++)
+        if (b->ins.v[k] == i)
+            return k;
+    return -1;
+}
+
+static bool same_operand(Block *a, Ins *x, Block *b, Ins *y)
+{
+    if (!x || !y)
+        return x == y;
+    if (x->blk == a && y->blk == b)
+        return index_in(a, x) == index_in(b, y);
+    return x == y;
+}
+
+/* Constants may differ only when there is code to share: a phi costs a
+ * move on every incoming edge, no cheaper than `mov r0, C; exit` each. */
+static bool similar(Block *a, Block *b)
+{
+    if (a->ins.n != b->ins.n || a->ins.n > MERGE_MAX)
         return false;
-    for (int k = 0; k + 1 < b->ins.n; k++)
-        if (b->ins.v[k]->op != I_CONST)    /* constants die with the block */
+    int code = 0;
+    for (int k = 0; k < a->ins.n; k++)
+        code += a->ins.v[k]->op != I_CONST;
+    for (int k = 0; k < a->ins.n; k++) {
+        Ins *x = a->ins.v[k], *y = b->ins.v[k];
+        if (x->op != y->op || x->w != y->w || x->mw != y->mw || x->cc != y->cc || x->cw != y->cw
+            || x->nargs != y->nargs || x->prov != y->prov || x->op == I_PHI)
             return false;
-    Ins *r = b->ins.v[b->ins.n - 1];
-    if (r->op != I_RET || !r->a[0] || r->a[0]->op != I_CONST)
-        return false;
-    *v = r->a[0]->imm;
+        if (x->op == I_CONST && (code > 1 || x->imm == y->imm))
+            continue;
+        if (x->op == I_CONST)
+            return false;
+        if (x->imm != y->imm || (x->sym != y->sym && (!x->sym || !y->sym || strcmp(x->sym, y->sym))))
+            return false;
+        for (int j = 0; j < 4; j++)
+            if (!same_operand(a, x->a[j], b, y->a[j]))
+                return false;
+        for (int j = 0; j < x->nargs; j++)
+            if (!same_operand(a, x->args[j], b, y->args[j]))
+                return false;
+    }
     return true;
+}
+
+static bool is_return_block(Block *b)
+{
+    Ins *t = ir_term(b);
+    return !b->dead && b->preds.n && t && t->op == I_RET;
+}
+
+static Ins *entry_const(IrFunc *f, Ins *like)
+{
+    Block *entry = f->blocks.v[0];
+    Ins *c = ir_new_ins(f, I_CONST, like->w);
+    c->imm = like->imm;
+    c->blk = entry;
+    vpush(entry->ins, NULL);
+    memmove(entry->ins.v + 1, entry->ins.v, sizeof(Ins *) * (size_t)(entry->ins.n - 1));
+    entry->ins.v[0] = c;
+    return c;
+}
+
+/* The constants at position k of every member, as one phi in keep. */
+static void phi_for(IrFunc *f, Block *keep, BlockVec *group, int k)
+{
+    Ins *c = keep->ins.v[k];
+    Ins *phi = ir_new_ins(f, I_PHI, c->w);
+    phi->blk = keep;
+    VEC(Ins *) args = { 0 };
+    for (int g = 0; g < group->n; g++) {
+        Block *m = group->v[g];
+        Ins *v = entry_const(f, m->ins.v[k]);
+        for (int p = 0; p < m->preds.n; p++)
+            vpush(args, v);
+    }
+    phi->args = args.v;
+    phi->nargs = args.n;
+    ir_replace_uses(f, c, phi);
+    memmove(keep->ins.v + 1, keep->ins.v, sizeof(Ins *) * (size_t)k);
+    keep->ins.v[0] = phi;
+}
+
+static void merge_group(IrFunc *f, BlockVec *group)
+{
+    Block *keep = group->v[0];
+    int n = keep->ins.n;
+    for (int k = 0; k < n; k++) {
+        bool differs = false;
+        for (int g = 1; g < group->n; g++)
+            differs |= keep->ins.v[k]->op == I_CONST && group->v[g]->ins.v[k]->imm != keep->ins.v[k]->imm;
+        if (differs)
+            phi_for(f, keep, group, k);
+    }
+    for (int g = 1; g < group->n; g++) {
+        Block *b = group->v[g];
+        for (int k = 0; k < b->preds.n; k++) {
+            Block *p = b->preds.v[k];
+            Ins *t = ir_term(p);
+            for (int s = 0; s < 2; s++)
+                if ((t->op == I_JMP || t->op == I_BR) && t->succ[s] == b)
+                    t->succ[s] = keep;
+            vpush(keep->preds, p);
+        }
+        b->preds.n = 0;
+        b->ins.n = 0;
+        b->dead = true;
+    }
+}
+
+/* Two edges from one block into the merged block could not carry
+ * different phi values: such a block stays apart. */
+static bool shares_pred(BlockVec *group, Block *b)
+{
+    for (int g = 0; g < group->n; g++)
+        for (int k = 0; k < b->preds.n; k++)
+            if (has_pred(group->v[g], b->preds.v[k]))
+                return true;
+    return false;
 }
 
 static bool merge_returns(IrFunc *f)
 {
     bool changed = false;
     for (int i = 0; i < f->blocks.n; i++) {
-        int64_t v, w;
         Block *keep = f->blocks.v[i];
-        if (!ret_const(keep, &v))
+        if (!is_return_block(keep) || (keep->ins.n && keep->ins.v[0]->op == I_PHI))
             continue;
-        for (int j = i + 1; j < f->blocks.n; j++) {
-            Block *b = f->blocks.v[j];
-            if (!ret_const(b, &w) || w != v || ir_term(b)->a[0]->w != ir_term(keep)->a[0]->w)
-                continue;
-            for (int k = 0; k < b->preds.n; k++) {
-                Block *p = b->preds.v[k];
-                Ins *t = ir_term(p);
-                for (int s = 0; s < 2; s++)
-                    if ((t->op == I_JMP || t->op == I_BR) && t->succ[s] == b)
-                        t->succ[s] = keep;
-                vpush(keep->preds, p);
-            }
-            /* a branch now reaching `keep` twice is folded by same_targets */
-            b->preds.n = 0;
-            b->ins.n = 0;
-            b->dead = true;
-            changed = true;
-        }
+        BlockVec group = { 0 };
+        vpush(group, keep);
+        for (int j = i + 1; j < f->blocks.n; j++)
+            if (is_return_block(f->blocks.v[j]) && similar(keep, f->blocks.v[j])
+                && !shares_pred(&group, f->blocks.v[j]))
+                vpush(group, f->blocks.v[j]);
+        if (group.n < 2)
+            continue;
+        merge_group(f, &group);
+        changed = true;
     }
     return changed;
 }
