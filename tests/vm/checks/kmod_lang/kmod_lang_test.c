@@ -100,6 +100,7 @@ static uint32_t m_flow(uint32_t a, uint32_t b)
 	uint32_t log = b % 2 ? 521 : 51;
 	uint32_t j = b;
 
+	total += (a % 2 ? 1000 : 1) + 17 * 10;	/* guarded(): its defer runs on the throw too */
 	total += 1 + 3 + 5 + 7 + 9 + 11 + 13 + 15 + 17 + 19;
 	while (j > 100)
 		j /= 2;
