@@ -248,6 +248,8 @@ typedef struct Mod {
 
 static void need_type(Mod *m, Type *t);
 
+/* Definitions in an order C accepts: what a struct holds by value before
+ * it, what it only points to after it (it may hold this one by value). */
 static void need_struct(Mod *m, Type *t)
 {
     if (t->kernel) {
@@ -264,17 +266,17 @@ static void need_struct(Mod *m, Type *t)
         while (mt->kind == TY_ARRAY)
             mt = mt->base;
         if (mt->kind == TY_STRUCT || mt->kind == TY_UNION)
-            need_struct(m, mt);     /* by value: defined before t */
-        else
-            need_type(m, mt);
+            need_struct(m, mt);
     }
     vpush(m->structs, t);
+    for (int i = 0; i < t->nmembers; i++)
+        need_type(m, t->members[i].ty);
 }
 
 static void need_type(Mod *m, Type *t)
 {
-    /* A struct behind a pointer gets its definition too: harmless, and
-     * field accesses through the pointer need it. */
+    /* A struct behind a pointer gets its definition too: field accesses
+     * through the pointer need it. */
     while (t && (t->kind == TY_PTR || t->kind == TY_ARRAY))
         t = t->base;
     if (t && (t->kind == TY_STRUCT || t->kind == TY_UNION))
@@ -295,36 +297,40 @@ static void need_node(Mod *m, Node *n)
         need_node(m, n->args.v[i]);
 }
 
+/* What the kfunc call ABI and the kernel require of a @kfunc. */
+static void check_kfunc(Mod *m, Func *f, StrMap *seen)
+{
+    Func *other = strmap_get(seen, f->name);
+    if (other) {
+        error_at(f->pos, "a second @kfunc named '%s': kfuncs are found by name", f->name);
+        note_at(other->pos, "the first one is here");
+    }
+    strmap_put(seen, f->name, f);
+    int hidden = is_aggregate(f->ret) + f->throws;
+    if (f->params.n + hidden > 5)
+        error_at(f->pos, "@kfunc '%s' needs %d arguments: its %d parameters and %s; a BPF call passes at most 5",
+                 f->name, f->params.n + hidden, f->params.n,
+                 hidden == 2 ? "pointers for its result and its thrown code"
+                 : is_aggregate(f->ret) ? "a pointer for its result" : "a pointer for its thrown code");
+    /* libbpf resolves a kfunc by name, vmlinux first, and the C would
+     * clash with the kernel's declaration too. */
+    const char **names;
+    if (kernel_func(f->name, &names)) {
+        error_at(f->pos, "the kernel has a function named '%s'; a @kfunc needs a name of its own", f->name);
+        help("rename it, for example %s_%s", m->name, f->name);
+    }
+}
+
 static void collect(Mod *m)
 {
-    StrMap kf = { 0 };
+    StrMap seen = { 0 };
     for (int i = 0; i < m->p->funcs.n; i++) {
         Func *f = m->p->funcs.v[i];
         if (f->target != TGT_KMOD || !f->body)
             continue;
         if (f->kind == FN_KFUNC) {
-            Func *other = strmap_get(&kf, f->name);
-            if (other) {
-                error_at(f->pos, "a second @kfunc named '%s': kfuncs are found by name", f->name);
-                note_at(other->pos, "the first one is here");
-            }
-            strmap_put(&kf, f->name, f);
+            check_kfunc(m, f, &seen);
             vpush(m->kfuncs, f);
-            int hidden = is_aggregate(f->ret) + f->throws;
-            if (f->params.n + hidden > 5) {
-                error_at(f->pos, "@kfunc '%s' needs %d arguments: its %d parameters and %s; a BPF call passes "
-                         "at most 5", f->name, f->params.n + hidden, f->params.n,
-                         hidden == 2 ? "pointers for its result and its thrown code"
-                         : is_aggregate(f->ret) ? "a pointer for its result" : "a pointer for its thrown code");
-            }
-            /* libbpf resolves a kfunc by name, vmlinux first, and the C
-             * would clash with the kernel's declaration too. */
-            const char **names;
-            if (kernel_func(f->name, &names)) {
-                error_at(f->pos, "the kernel has a function named '%s'; a @kfunc needs a name of its own",
-                         f->name);
-                help("rename it, for example %s_%s", m->name, f->name);
-            }
         } else {
             vpush(m->privs, f);
         }
