@@ -760,7 +760,8 @@ int obj_write(Obj *o, const char *path)
     w.btf = btf__new_empty();
     if (!w.btf)
         return obj_error("'%s': cannot create BTF: %s", path, strerror(errno));
-    int err = btf__add_btf(w.btf, o->btf);
+    /* libbpf 1.1's btf__add_btf fails with ENOMEM on a source without types */
+    int err = btf__type_cnt(o->btf) > 1 ? btf__add_btf(w.btf, o->btf) : 0;
     if (err < 0)
         obj_error("'%s': cannot copy the BTF: %s", path, strerror(-err));
     else
