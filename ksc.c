@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "btf/ksbtf.h"
+#include "c_backend/cgen.h"
 #include "frontend/frontend.h"
 #include "kmod_backend/kmod.h"
 #include "ksc.h"
@@ -182,6 +183,8 @@ static int compile(KscOpts *o)
         return 0;
     if (o->emit && !strcmp(o->emit, "kmod-c"))
         return kmod_emit(p, stdout);
+    if (o->emit && !strcmp(o->emit, "user-c"))
+        return cgen_emit_user_c(p, o);
 
     if (!o->out)
         o->out = default_output(o->input, ".bpf.o");
