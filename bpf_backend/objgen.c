@@ -240,6 +240,16 @@ static Type *kfunc_agg_ptr(Type *t)
     return pointer_to(t->kind == TY_ARRAY ? t->base : t);
 }
 
+/* A scalar of a @kfunc's prototype: an enum travels as its integer type,
+ * which is how the module's C declares it (libbpf refuses an enum where
+ * the module's BTF has an int). An extern kernel kfunc keeps its types. */
+static Type *kfunc_scalar(Func *fn, Type *t)
+{
+    if (fn->kind == FN_KFUNC && t->kind == TY_ENUM)
+        return int_type(t->size, false);
+    return t;
+}
+
 /* A kfunc's prototype as eBPF code calls it (ir/lower_call.c,
  * lower_bpf_call): aggregates by pointer, an aggregate result through a
  * leading __ret pointer (the function then returns s64 0), and a trailing
@@ -256,14 +266,14 @@ static int kfunc_proto(Gen *g, Func *fn)
     }
     for (int k = 0; k < fn->params.n; k++) {
         Type *t = fn->params.v[k]->ty;
-        vpush(tys, is_aggregate(t) ? kfunc_agg_ptr(t) : t);
+        vpush(tys, is_aggregate(t) ? kfunc_agg_ptr(t) : kfunc_scalar(fn, t));
         vpush(names, fn->params.v[k]->name);
     }
     if (fn->throws) {
         vpush(tys, pointer_to(ty_i32));
         vpush(names, "__err");
     }
-    return btfgen_proto(g->bg, agg_ret ? ty_i64 : fn->ret, tys.v, names.v, tys.n);
+    return btfgen_proto(g->bg, agg_ret ? ty_i64 : kfunc_scalar(fn, fn->ret), tys.v, names.v, tys.n);
 }
 
 /* kfunc calls: an extern FUNC in .ksyms per called function. */
