@@ -136,6 +136,7 @@ static int ks_do_load(void)
     err = ks_remap_globals();
     if (err)
         return err;
+    ks_load_state = 1;          /* the initial values are written through the loaded map */
     if (pins_new && ks_cfg->pins_init)
         ks_cfg->pins_init();
     return 0;
