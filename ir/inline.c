@@ -20,12 +20,31 @@ static int size_of(IrFunc *f)
     return n;
 }
 
-static IrFunc *find_func(IrProgram *p, const char *name)
+/* Every function by name, with the number of calls of it (and address
+ * takings) in the whole program, kept up to date as calls are inlined:
+ * counting them again for each candidate made the pass quadratic in the
+ * number of functions. */
+typedef struct FnInfo { IrFunc *f; int sites; } FnInfo;
+static StrMap fns;
+
+static FnInfo *fn_info(const char *name) { return strmap_get(&fns, name); }
+
+static IrFunc *find_func(const char *name)
 {
-    for (int i = 0; i < p->funcs.n; i++)
-        if (!strcmp(p->funcs.v[i]->name, name))
-            return p->funcs.v[i];
-    return NULL;
+    FnInfo *fi = fn_info(name);
+    return fi ? fi->f : NULL;
+}
+
+/* Adds delta to the count of every function f calls or takes the address of. */
+static void count_calls(IrFunc *f, int delta)
+{
+    for (int b = 0; b < f->blocks.n; b++)
+        for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
+            Ins *x = f->blocks.v[b]->ins.v[k];
+            FnInfo *fi = (x->op == I_CALL || x->op == I_FUNC_ADDR) && x->sym ? fn_info(x->sym) : NULL;
+            if (fi)
+                fi->sites += delta;
+        }
 }
 
 typedef struct Clone {
@@ -166,78 +185,67 @@ static void inline_call(IrFunc *f, Ins *call, IrFunc *callee)
         ir_replace_uses(f, call, c.result);
 }
 
-static int call_sites(IrProgram *p, IrFunc *callee)
-{
-    int sites = 0;
-    for (int i = 0; i < p->funcs.n; i++)
-        for (int b = 0; b < p->funcs.v[i]->blocks.n; b++)
-            for (int k = 0; k < p->funcs.v[i]->blocks.v[b]->ins.n; k++) {
-                Ins *x = p->funcs.v[i]->blocks.v[b]->ins.v[k];
-                if ((x->op == I_CALL || x->op == I_FUNC_ADDR) && !strcmp(x->sym, callee->name))
-                    sites++;
-            }
-    return sites;
-}
-
 /* Called once: always (nothing grows). Otherwise only while the copies
  * grow the program little: each site trades a call and its argument moves
  * (about CALL_COST instructions) for a copy of the body. */
-static bool worth_inlining(IrProgram *p, IrFunc *callee)
+static bool worth_inlining(IrFunc *callee)
 {
     if (!callee->is_static)
         return false;
-    int size = size_of(callee), sites = call_sites(p, callee);
+    int size = size_of(callee), sites = fn_info(callee->name)->sites;
     if (sites == 1)
         return size <= INLINE_LIMIT * 8;
     return sites * (size - CALL_COST) - size <= INLINE_GROWTH && size <= INLINE_LIMIT;
 }
 
-static bool inline_into(IrProgram *p, IrFunc *f)
+static bool inline_into(IrFunc *f)
 {
     for (int b = 0; b < f->blocks.n; b++)
         for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
             Ins *i = f->blocks.v[b]->ins.v[k];
             if (i->op != I_CALL)
                 continue;
-            IrFunc *callee = find_func(p, i->sym);
-            if (!callee || callee == f || !worth_inlining(p, callee))
+            IrFunc *callee = find_func(i->sym);
+            if (!callee || callee == f || !worth_inlining(callee))
                 continue;
             inline_call(f, i, callee);
+            /* the call is gone; the copy calls what the callee calls */
+            fn_info(callee->name)->sites--;
+            count_calls(callee, 1);
             return true;
         }
     return false;
 }
 
-/* A helper nothing calls or takes the address of any more. */
-static bool referenced(IrProgram *p, IrFunc *g)
-{
-    for (int i = 0; i < p->funcs.n; i++)
-        for (int b = 0; b < p->funcs.v[i]->blocks.n; b++)
-            for (int k = 0; k < p->funcs.v[i]->blocks.v[b]->ins.n; k++) {
-                Ins *x = p->funcs.v[i]->blocks.v[b]->ins.v[k];
-                if ((x->op == I_CALL || x->op == I_FUNC_ADDR) && !strcmp(x->sym, g->name))
-                    return true;
-            }
-    return false;
-}
-
 void ir_inline(IrProgram *p)
 {
+    fns = (StrMap){ 0 };
+    for (int i = 0; i < p->funcs.n; i++) {
+        FnInfo *fi = xalloc(sizeof *fi);
+        fi->f = p->funcs.v[i];
+        strmap_put(&fns, p->funcs.v[i]->name, fi);
+    }
+    for (int i = 0; i < p->funcs.n; i++)
+        count_calls(p->funcs.v[i], 1);
     for (int i = 0; i < p->funcs.n; i++) {
         IrFunc *f = p->funcs.v[i];
         int budget = 64;
         bool changed = false;
-        while (budget-- > 0 && inline_into(p, f))
+        while (budget-- > 0 && inline_into(f))
             changed = true;
         if (changed) {
+            /* the optimiser may drop calls on dead paths: count again */
+            count_calls(f, -1);
             ir_order(f);
             ir_optimize(f);
+            count_calls(f, 1);
         }
     }
+    /* a helper nothing calls or takes the address of any more goes */
     int out = 0;
     for (int i = 0; i < p->funcs.n; i++) {
         IrFunc *g = p->funcs.v[i];
-        if (g->is_static && !referenced(p, g))
+        if (g->is_static && fn_info(g->name)->sites == 0)
             continue;
         p->funcs.v[out++] = g;
     }
