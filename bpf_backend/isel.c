@@ -133,6 +133,10 @@ static int zx_of(Ins *i)
     case I_AND: {
         int a = zx(i->a[0]), b = zx(i->a[1]);
         int m = a < b ? a : b;
+        /* (m <= w would be exact; the explicit mask it saves turns out to
+         * help the verifier prune loops over spilled values: an ALU op
+         * gives the value a fresh id, so a compare does not narrow the
+         * spilled copy) */
         return m < i->w ? m : (i->w < 4 ? 4 : i->w);
     }
     case I_SHR: case I_UDIV: case I_UMOD:
@@ -494,6 +498,17 @@ static void phi_copies(Block *from, Block *to)
     }
 }
 
+/* A branch on (x & C) == 0 or != 0 whose AND nothing else uses. */
+static bool jset_and(Ins *t)
+{
+    if (t->op != I_BR || (t->cc != CC_EQ && t->cc != CC_NE) || !t->a[1] || t->a[1]->op != I_CONST
+        || t->a[1]->imm != 0)
+        return false;
+    Ins *a = t->a[0];
+    return a->op == I_AND && a->uses == 1 && a->w == t->cw && a->a[1]->op == I_CONST
+        && (a->w < 8 || fits32(a->a[1]->imm)) && a->a[0]->op != I_CONST;
+}
+
 static void terminator(Block *b, Ins *t)
 {
     if (t->op == I_RET) {
@@ -514,6 +529,25 @@ static void terminator(Block *b, Ins *t)
         return;
     }
     MBlock *tb = S.of[t->succ[0]->id], *fb = S.of[t->succ[1]->id];
+    if (jset_and(t)) {
+        /* (x & C) != 0 is `if x & C goto`: BPF's jset */
+        Ins *and = t->a[0];
+        if (t->cc == CC_EQ) {
+            MBlock *x = tb;
+            tb = fb;
+            fb = x;
+        }
+        int w = and->w;
+        MIns j = mk((w == 8 ? BPF_JMP : BPF_JMP32) | BPF_JSET | BPF_K, R(and->a[0]), 0, 0,
+                    (int32_t)const_for(and->a[1], w));
+        j.kind = MK_JUMP;
+        j.target = tb;
+        put(j);
+        goto_block(fb);
+        link(S.cur, tb);
+        link(S.cur, fb);
+        return;
+    }
     cond_jump(t->cc, t->cw, t->a[0], t->a[1], tb);
     goto_block(fb);
     link(S.cur, tb);
@@ -659,6 +693,11 @@ static void select_ins(Ins *i)
     switch (i->op) {
     case I_CONST: case I_SLOT: case I_PHI: case I_NOP:
         return;             /* materialised where used */
+    case I_AND:
+        if (i->aux)         /* folded into a jset */
+            return;
+        binary(i);
+        return;
     case I_ARG:
         mov_reg(vreg(i), 1 + (int)i->imm, true);
         return;
@@ -706,6 +745,15 @@ MFunc *isel(IrFunc *f, int cpu)
     S.f = f;
     S.next_vreg = VREG0 + f->nvals;
     compute_zx(f);
+    ir_count_uses(f);
+    for (int b = 0; b < f->blocks.n; b++)
+        for (int k = 0; k < f->blocks.v[b]->ins.n; k++)
+            f->blocks.v[b]->ins.v[k]->aux = NULL;
+    for (int b = 0; b < f->blocks.n; b++) {
+        Ins *t = ir_term(f->blocks.v[b]);
+        if (t && jset_and(t))
+            t->a[0]->aux = t;
+    }
     S.of = xalloc(sizeof(MBlock *) * (size_t)f->blocks.n);
     for (int b = 0; b < f->blocks.n; b++)
         S.of[b] = new_mblock(f->blocks.v[b]->loop_depth);

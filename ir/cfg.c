@@ -358,6 +358,7 @@ void ir_optimize(IrFunc *f)
     for (int round = 0; round < 16; round++) {
         int before = size_of(f);
         ir_copyprop(f);
+        ir_nullcheck(f);
         ir_fold(f);
         ir_cse(f);
         ir_copyprop(f);

@@ -165,6 +165,7 @@ void ir_copyprop(IrFunc *f);
 void ir_dce(IrFunc *f);
 void ir_cfg_cleanup(IrFunc *f);
 void ir_cse(IrFunc *f);
+void ir_nullcheck(IrFunc *f);
 void ir_inline(IrProgram *p);        /* small @helpers into their callers */
 void ir_optimize(IrFunc *f);        /* the passes, to a fixed point */
 void ir_split_critical_edges(IrFunc *f);

@@ -74,6 +74,10 @@ static Global *map_global(Node *m)
 static Ins *key_ptr(Node *idx)
 {
     Type *kt = idx->lhs->ty->key;
+    Node *k0 = idx->rhs;
+    /* a local already in memory is its own key: helpers only read it */
+    if (k0->kind == N_IDENT && k0->var && !var_in_ssa(k0->var) && !k0->var->is_mapref && same_type(k0->ty, kt))
+        return addr_value(addr_of(k0));
     Addr k = new_slot(kt, NULL);
     store_value(k, idx->rhs, kt);
     return addr_value(k);
