@@ -3,9 +3,12 @@
 #include "ksrt.h"
 
 #include <linux/if_link.h>
+#include <linux/magic.h>
 #include <linux/perf_event.h>
 #include <net/if.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 struct ks_prog {
@@ -166,8 +169,22 @@ static int ks_attach_tc(ks_prog *h, const char *target)
     return 0;
 }
 
+/* libbpf finds tracepoint ids in tracefs; mount it where it looks when
+ * the system has not. */
+static void ks_need_tracefs(void)
+{
+    struct statfs st;
+    if (!access("/sys/kernel/debug/tracing/events", F_OK) || !access("/sys/kernel/tracing/events", F_OK))
+        return;
+    if (statfs("/sys/kernel/tracing", &st) || st.f_type != TRACEFS_MAGIC)
+        if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+            fprintf(stderr, "%s: tracefs is not mounted and cannot be: %s\n", ks_progname, strerror(errno));
+}
+
 static int ks_attach_link(ks_prog *h)
 {
+    if (h->kind == KS_TRACEPOINT)
+        ks_need_tracefs();
     struct bpf_link *link = bpf_program__attach(h->prog);
     if (!link)
         return ks_fail("bpf_program__attach", h, NULL, errno);
