@@ -4,16 +4,24 @@
 # tcp_available_congestion_control; a TCP transfer inside a network namespace
 # this test creates selects it with setsockopt(TCP_CONGESTION); the impl's
 # counters (globals in .bss) prove the kernel called its members; and it
-# unregisters again. Everything it creates is removed, whatever happens.
+# unregisters again. Then the same through `ksc build`: the generated program's
+# register() while the transfer runs, its own reading of the counters, and the
+# unregistration when it exits. Everything it creates is removed, whatever
+# happens.
 set -u
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 CA=ksc_e2e_cc                   # the impl, its struct_ops map and the algorithm
 work=$(mktemp -d)
 ns=ksc_so_$$
-registered=0
+# The object's name gives its .bss map's name: unique per run, because the
+# kernel keeps an unregistered impl (and its maps) while sockets that used it
+# linger, and at most 8 characters, because libbpf keeps no more of it.
+obj=k$(($$ % 10000000))
+registered=0 prog_pid=''
 cleanup() {
     [ "$registered" = 1 ] && bpftool struct_ops unregister name "$CA" >/dev/null 2>&1
+    if [ -n "$prog_pid" ]; then kill "$prog_pid" 2>/dev/null; wait "$prog_pid" 2>/dev/null; fi
     ip netns del "$ns" 2>/dev/null
     rm -rf "$work"
 }
@@ -53,13 +61,13 @@ impl ksc_e2e_cc {
     name: "ksc_e2e_cc",
 }
 KS
-if ! "$KSC" -o "$work/kscso.bpf.o" "$work/kscso.ks" 2>"$work/ksc.err"; then
+if ! "$KSC" -o "$work/$obj.bpf.o" "$work/kscso.ks" 2>"$work/ksc.err"; then
     fail struct_ops/compile "$(head -n 1 "$work/ksc.err")"
     exit 0
 fi
 pass struct_ops/compile
 
-if ! bpftool struct_ops register "$work/kscso.bpf.o" >"$work/reg.out" 2>&1; then
+if ! bpftool struct_ops register "$work/$obj.bpf.o" >"$work/reg.out" 2>&1; then
     fail struct_ops/register "$(grep -v '^[[:space:]]*$' "$work/reg.out" | tail -n 1)"
     exit 0
 fi
@@ -72,7 +80,7 @@ fi
 
 # The .bss counters, by name: "inits=N acks=N acked=N ssthreshes=N".
 counters() {
-    bpftool -j map dump name kscso.bss 2>/dev/null | python3 -c '
+    bpftool -j map dump name "$obj.bss" 2>/dev/null | python3 -c '
 import json, sys
 vals = {}
 for entry in json.load(sys.stdin):
@@ -121,7 +129,7 @@ elif [ "$(get "$after" acks)" -le "$(get "$before" acks)" ] 2>/dev/null ||
      [ "$(get "$after" acked)" -le "$(get "$before" acked)" ] 2>/dev/null; then
     fail struct_ops/traffic "cong_avoid was not called ($after)"
 elif [ -z "$(get "$after" acks)" ]; then
-    fail struct_ops/traffic "cannot read the counters of kscso.bss"
+    fail struct_ops/traffic "cannot read the counters of $obj.bss"
 else
     pass struct_ops/traffic
 fi
@@ -135,4 +143,52 @@ if bpftool struct_ops unregister name "$CA" >"$work/unreg.out" 2>&1; then
     fi
 else
     fail struct_ops/unregister "$(tail -n 1 "$work/unreg.out")"
+fi
+
+# ---- the same through ksc build and the generated register() --------------------------
+CA2=ksc_e2e_cc2
+sed "s/ksc_e2e_cc/$CA2/g" "$work/kscso.ks" >"$work/gen.ks"
+cat >>"$work/gen.ks" <<'KS'
+
+// Registers, waits until the kernel has called cong_avoid (the test's transfer
+// runs meanwhile), prints the counters; the registration ends with the program.
+fn main() -> i32 {
+    if (register(ksc_e2e_cc2) != 0) {
+        return 2
+    }
+    var waited: u32 = 0
+    while (acks == 0 && waited < 200) {
+        sleep(50)
+        waited += 1
+    }
+    print("inits %u acks %u", inits, acks)
+    return acks > 0 ? 0 : 1
+}
+KS
+if ! "$KSC" build "$work/gen.ks" -o "$work/gen" >"$work/build.log" 2>&1; then
+    if grep -q "'ksc build' is not built yet" "$work/build.log"; then
+        skip struct_ops/generated "ksc build is not written yet"
+    else
+        fail struct_ops/generated "ksc build: $(grep -m 1 error "$work/build.log")"
+    fi
+    exit 0
+fi
+"$work/gen/gen" >"$work/gen.out" 2>&1 &
+prog_pid=$!
+for _ in $(seq 50); do
+    grep -qw "$CA2" /proc/sys/net/ipv4/tcp_available_congestion_control && break
+    sleep 0.1
+done
+used=$(timeout 30 ip netns exec "$ns" python3 "$work/flow.py" "$CA2" 2>"$work/flow.err")
+st=0
+wait "$prog_pid" || st=$?
+prog_pid=''
+if [ "$used" != "$CA2" ]; then
+    fail struct_ops/generated "the socket used '${used:-nothing}', not $CA2 ($(tail -n 1 "$work/gen.out"))"
+elif [ "$st" != 0 ] || ! grep -q "acks [1-9]" "$work/gen.out"; then
+    fail struct_ops/generated "the program exited $st: $(tail -n 1 "$work/gen.out")"
+elif grep -qw "$CA2" /proc/sys/net/ipv4/tcp_available_congestion_control; then
+    fail struct_ops/generated "$CA2 is still registered after the program exited"
+else
+    pass struct_ops/generated
 fi
