@@ -539,7 +539,10 @@ int kmod_func_emit(Func *f, Buf *out)
         emit_return(NULL, f->pos);      /* falling off the end */
     if (K->has_exit)
         emit_exit(&body);
-    bprintf(out, "{\n%s%s%s\n}\n", K->decls.s ? K->decls.s : "", entry.s ? entry.s : "", body.s ? body.s : "");
+    const char *text = body.s ? body.s : "";
+    if (!K->decls.n && !entry.n && *text == '\n')
+        text++;     /* no blank line after the brace when nothing is declared */
+    bprintf(out, "{\n%s%s%s\n}\n", K->decls.s ? K->decls.s : "", entry.s ? entry.s : "", text);
     K = NULL;
     return 0;
 }
