@@ -21,6 +21,7 @@ static const char *puncts[] = {
 };
 
 static StrMap interned;
+static StrMap keyword_set;     /* see is_keyword */
 
 const char *intern(const char *s, int len)
 {
@@ -37,8 +38,11 @@ const char *intern(const char *s, int len)
     return k;
 }
 
-void lex_reset(void);
-void lex_reset(void) { memset(&interned, 0, sizeof interned); }
+void lex_reset(void)
+{
+    memset(&interned, 0, sizeof interned);
+    memset(&keyword_set, 0, sizeof keyword_set);    /* its table is in the arena too */
+}
 
 typedef struct Lexer {
     const char *src, *p, *end, *line_start;
@@ -177,12 +181,15 @@ static void lex_char(Lexer *L, Token *t)
     t->ival = (uint64_t)v;
 }
 
-static bool is_keyword(const char *s, int len)
+/* Keywords by interned spelling: one hash lookup per identifier, which
+ * is interned anyway, instead of a strlen and memcmp per keyword. */
+
+static bool is_keyword(const char *interned_text)
 {
-    for (int i = 0; keywords[i]; i++)
-        if ((int)strlen(keywords[i]) == len && !memcmp(keywords[i], s, (size_t)len))
-            return true;
-    return false;
+    if (!keyword_set.n)
+        for (int i = 0; keywords[i]; i++)
+            strmap_put(&keyword_set, keywords[i], (void *)keywords[i]);
+    return strmap_get(&keyword_set, interned_text) != NULL;
 }
 
 /* Skips blanks and comments; notes newlines. */
@@ -223,9 +230,13 @@ static void skip_space(Lexer *L)
 
 static bool lex_punct(Lexer *L, Token *t)
 {
+    static unsigned char lens[64];     /* strlen of each punct, computed once */
+    if (!lens[0])
+        for (int i = 0; puncts[i]; i++)
+            lens[i] = (unsigned char)strlen(puncts[i]);
     for (int i = 0; puncts[i]; i++) {
-        int n = (int)strlen(puncts[i]);
-        if (L->end - L->p >= n && !memcmp(L->p, puncts[i], (size_t)n)) {
+        int n = lens[i];
+        if (puncts[i][0] == *L->p && L->end - L->p >= n && !memcmp(L->p, puncts[i], (size_t)n)) {
             t->kind = T_PUNCT;
             t->text = puncts[i];
             t->len = n;
@@ -239,6 +250,11 @@ static bool lex_punct(Lexer *L, Token *t)
 void lex_file(int file, const char *src, size_t len, TokVec *out)
 {
     Lexer L = { src, src, src + len, src, file, 1, true, out };
+    /* Room for the tokens up front (real code has fewer than one per three
+     * bytes): growing by doubling copied and abandoned every smaller vector.
+     * A large arena block is calloc'ed, so unused room costs no memory. */
+    if (!out->cap)
+        out->v = xrealloc_vec(out->v, &out->cap, (int)(len / 3) + 16, sizeof *out->v);
     for (;;) {
         skip_space(&L);
         Token t = { 0 };
@@ -258,7 +274,8 @@ void lex_file(int file, const char *src, size_t len, TokVec *out)
         } else if (is_ident_start(c)) {
             while (L.p < L.end && is_ident_char((unsigned char)*L.p))
                 L.p++;
-            t.kind = is_keyword(start, (int)(L.p - start)) ? T_KEYWORD : T_IDENT;
+            t.text = intern(start, (int)(L.p - start));
+            t.kind = is_keyword(t.text) ? T_KEYWORD : T_IDENT;
         } else if (c == '"') {
             lex_string(&L, &t);
         } else if (c == '\'') {
@@ -274,7 +291,8 @@ void lex_file(int file, const char *src, size_t len, TokVec *out)
             continue;
         }
         if (t.kind != T_PUNCT) {
-            t.text = intern(start, (int)(L.p - start));
+            if (t.kind != T_IDENT && t.kind != T_KEYWORD)
+                t.text = intern(start, (int)(L.p - start));
             t.len = (int)(L.p - start);
         }
         vpush(*out, t);
