@@ -36,22 +36,38 @@ static const BinOp *binop_at(Parser *p)
     if (p->tok->kind != T_PUNCT || !continues(p))
         return NULL;
     for (size_t i = 0; i < sizeof binops / sizeof *binops; i++)
-        if (!strcmp(p->tok->text, binops[i].s))
+        if (p->tok->text[0] == binops[i].s[0] && !strcmp(p->tok->text, binops[i].s))
             return &binops[i];
     return NULL;
 }
 
 /* cast = unary { 'as' type } */
+/* Loops that build left-deep trees (a + b + c, x as A as B, f()()[0].g)
+ * count each level against the nesting limit like recursion does: the
+ * checker and every later pass walk those trees recursively. */
+static bool deeper(Parser *p, int *levels)
+{
+    /* After an error the statement is abandoned: growing the chain further
+     * (each unwound level would take up to the limit again) only builds
+     * a tree whose depth is the square of the limit. */
+    if (p->quiet || !enter(p))
+        return false;
+    ++*levels;
+    return true;
+}
+
 static Node *parse_cast(Parser *p)
 {
     Node *n = parse_unary(p);
-    while (tok_is(p, "as") && continues(p)) {
+    int levels = 0;
+    while (tok_is(p, "as") && continues(p) && deeper(p, &levels)) {
         Node *c = new_node(N_CAST, p->tok->pos);
         p->tok++;
         c->lhs = n;
         c->decl_ty = parse_type(p);
         n = c;
     }
+    p->depth -= levels;
     return n;
 }
 
@@ -61,9 +77,10 @@ static Node *parse_binary(Parser *p, int min_prec)
     if (!enter(p))
         return error_node(p);
     Node *lhs = parse_cast(p);
+    int levels = 0;
     for (;;) {
         const BinOp *b = binop_at(p);
-        if (!b || b->prec < min_prec)
+        if (!b || b->prec < min_prec || !deeper(p, &levels))
             break;
         Node *n = new_node(N_BINARY, p->tok->pos);
         p->tok++;
@@ -72,6 +89,7 @@ static Node *parse_binary(Parser *p, int min_prec)
         n->rhs = parse_binary(p, b->prec + 1);
         lhs = n;
     }
+    p->depth -= levels;
     leave(p);
     return lhs;
 }
@@ -86,7 +104,7 @@ Node *parse_ternary(Parser *p)
     p->tok++;
     n->cond = c;
     if (!enter(p))
-        return n;
+        return error_node(p);   /* reported; a ternary without branches would reach the checker */
     n->then = parse_ternary(p);
     expect(p, ":");
     n->els = parse_ternary(p);
@@ -317,9 +335,15 @@ static Node *parse_primary(Parser *p)
 }
 
 /* postfix = primary { '(' args ')' | '[' expr ']' | '.' NAME | '->' NAME } */
+static bool postfix_ahead(Parser *p)
+{
+    return ((tok_is(p, "(") || tok_is(p, "[")) && continues(p)) || tok_is(p, ".") || tok_is(p, "->");
+}
+
 static Node *parse_postfix(Parser *p, Node *n)
 {
-    for (;;) {
+    int levels = 0;
+    while (postfix_ahead(p) && deeper(p, &levels)) {
         Pos pos = p->tok->pos;
         if (tok_is(p, "(") && continues(p)) {
             p->tok++;
@@ -369,10 +393,10 @@ static Node *parse_postfix(Parser *p, Node *n)
                 lit->lhs = n->lhs;
                 n = lit;
             }
-        } else {
-            return n;
         }
     }
+    p->depth -= levels;
+    return n;
 }
 
 /* unary = ('-' | '!' | '~' | '*' | '&') unary | postfix */
@@ -435,8 +459,13 @@ Node *parse_block(Parser *p)
 {
     Node *b = new_node(N_BLOCK, p->tok->pos);
     expect(p, "{");
-    if (!enter(p))
+    if (!enter(p)) {
+        /* too deep: skip this block whole, so the braces around it still pair */
+        for (int depth = 1; depth > 0 && p->tok->kind != T_EOF; p->tok++)
+            depth += tok_is(p, "{") - tok_is(p, "}");
+        b->ty = ty_error;
         return b;
+    }
     int saved = p->nest;
     bool saved_nsl = p->no_struct_lit;
     p->nest = 0;
@@ -497,10 +526,14 @@ static Node *parse_if(Parser *p, Pos pos)
     n->then = parse_block(p);
     if (consume(p, "else")) {
         Pos ep = p->tok->pos;
-        if (consume(p, "if"))
+        if (consume(p, "if")) {
+            if (!enter(p))      /* a long else-if chain nests as deep as braces */
+                return n;
             n->els = parse_if(p, ep);
-        else
+            leave(p);
+        } else {
             n->els = parse_block(p);
+        }
     }
     return n;
 }
