@@ -122,6 +122,34 @@ static void declare_decl(Decl *d)
         }
 }
 
+/* ---- definition depth -------------------------------------------------- */
+
+/* Definitions resolve on demand and recursively: a const using a const,
+ * an alias of an alias, a struct holding a struct, an enum value using
+ * another enum's. A chain longer than this is reported once instead of
+ * overflowing the stack. (Outside Checker C: eval_const saves and restores C.) */
+#define MAX_DEF_DEPTH 1000
+static int def_depth;
+static bool def_reported;
+
+static bool def_enter(Pos pos)
+{
+    if (def_depth >= MAX_DEF_DEPTH) {
+        if (!def_reported)
+            error_at(pos, "definitions refer to each other too deeply (more than %d levels)", MAX_DEF_DEPTH);
+        def_reported = true;
+        return false;
+    }
+    def_depth++;
+    return true;
+}
+
+static void def_leave(void)
+{
+    if (--def_depth == 0)
+        def_reported = false;
+}
+
 /* ---- types ------------------------------------------------------------- */
 
 static Type *prim_by_name(const char *n)
@@ -180,12 +208,15 @@ static Type *resolve_named(Type *t)
                 return ty_error;
             }
             if (s->state == 0) {
+                if (!def_enter(t->pos))
+                    return ty_error;
                 s->state = 1;
                 Module *saved = C.mod;
                 C.mod = s->module;
                 s->type = resolve_type(s->type);
                 C.mod = saved;
                 s->state = 2;
+                def_leave();
             }
         }
         return s->type;
@@ -304,6 +335,10 @@ static void layout_struct(Type *t)
         t->rstate = 2;
         return;
     }
+    if (!def_enter(t->pos)) {
+        t->rstate = 2;      /* reported; laid out as far as it got */
+        return;
+    }
     t->rstate = 1;
     for (int i = 0; i < t->nmembers; i++) {
         Member *m = &t->members[i];
@@ -320,6 +355,7 @@ static void layout_struct(Type *t)
     }
     struct_layout(t);
     t->rstate = 2;
+    def_leave();
 }
 
 /* ---- constants and enums ---------------------------------------------- */
@@ -330,6 +366,11 @@ bool eval_const(Sym *s)
         return true;
     if (s->state == 1) {
         error_at(s->pos, "constant '%s' is defined in terms of itself", s->name);
+        s->state = 2;
+        s->type = ty_error;
+        return false;
+    }
+    if (!def_enter(s->pos)) {
         s->state = 2;
         s->type = ty_error;
         return false;
@@ -356,6 +397,7 @@ bool eval_const(Sym *s)
     if (!s->type)
         s->type = n->ty;
     s->state = 2;
+    def_leave();
     return n->ty->kind != TY_ERROR;
 }
 
@@ -378,6 +420,10 @@ void enum_values(Type *t, Module *m)
 {
     if (t->kind != TY_ENUM || t->kernel || t->rstate != 0)
         return;
+    if (!def_enter(t->pos)) {
+        t->rstate = 2;      /* reported; the values stay 0 */
+        return;
+    }
     t->rstate = 1;
     Checker saved = C;
     C.mod = m;
@@ -406,6 +452,7 @@ void enum_values(Type *t, Module *m)
     t->size = t->align = wide ? 8 : 4;
     t->is_signed = sign;
     t->rstate = 2;
+    def_leave();
 }
 
 /* Is variant i of t's value known? Reports a use that comes too early. */
@@ -826,27 +873,39 @@ static void check_impl(Impl *im)
 
 /* ---- call graph -------------------------------------------------------- */
 
-/* Recursion among eBPF functions: the call closing a cycle is reported. */
-static void find_cycles(Func *f, char *state)
+/* Recursion among eBPF functions: the call closing a cycle is reported.
+ * Depth-first with an explicit stack (state 1: on the current path, 2:
+ * done): a long chain of helpers must not overflow the C stack. */
+static void find_cycles(Program *p, Func *root, char *state)
 {
-    state[f->index] = 1;
-    for (int i = 0; i < f->calls.n; i++) {
-        Node *call = f->calls.v[i];
+    typedef struct { Func *f; int next; } Frame;
+    Frame *stack = xalloc(sizeof(Frame) * (size_t)(p->funcs.n + 1));
+    int top = 0;
+    stack[0] = (Frame){ root, 0 };
+    state[root->index] = 1;
+    while (top >= 0) {
+        Frame *fr = &stack[top];
+        if (fr->next == fr->f->calls.n) {
+            state[fr->f->index] = 2;
+            top--;
+            continue;
+        }
+        Node *call = fr->f->calls.v[fr->next++];
         Func *g = call->func;
         if (!g || g->target != TGT_EBPF || call->tail_call)
             continue;
         if (state[g->index] == 1) {
-            if (g == f)
-                error_at(call->pos, "recursive call: '%s' calls itself", f->name);
+            if (g == fr->f)
+                error_at(call->pos, "recursive call: '%s' calls itself", g->name);
             else
                 error_at(call->pos, "recursive call: '%s' calls '%s', which is already on the call path",
-                         f->name, g->name);
+                         fr->f->name, g->name);
             help("BPF has no recursion; rewrite it as a bounded loop");
         } else if (state[g->index] == 0) {
-            find_cycles(g, state);
+            state[g->index] = 1;
+            stack[++top] = (Frame){ g, 0 };
         }
     }
-    state[f->index] = 2;
 }
 
 static void check_recursion(Program *p)
@@ -857,28 +916,45 @@ static void check_recursion(Program *p)
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < p->funcs.n; i++)
             if (p->funcs.v[i]->target == TGT_EBPF && !state[i] && is_program(p->funcs.v[i]) == !pass)
-                find_cycles(p->funcs.v[i], state);
+                find_cycles(p, p->funcs.v[i], state);
 }
 
 /* A function throws if it throws, or calls a throwing function, outside
- * any try. Helpers may pass errors up; programs must catch them. */
-static void propagate_throws(Program *p)
+ * any try. Helpers may pass errors up; programs must catch them. The
+ * callers of each newly throwing function are visited once (a worklist):
+ * a pass over every function until nothing changes was quadratic along a
+ * chain of helpers. */
+static void mark_throwers(Program *p)
 {
-    for (int i = 0; i < p->funcs.n; i++)
-        p->funcs.v[i]->throws = p->funcs.v[i]->uses_throw;
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (int i = 0; i < p->funcs.n; i++) {
-            Func *f = p->funcs.v[i];
-            for (int j = 0; j < f->calls.n && !f->throws; j++) {
-                Node *c = f->calls.v[j];
-                if (c->func && c->func->throws && !c->in_try && !c->tail_call) {
-                    f->throws = true;
-                    changed = true;
-                }
+    VEC(Func *) *callers = xalloc(sizeof *callers * (size_t)(p->funcs.n + 1));
+    VEC(Func *) work = { 0 };
+    for (int i = 0; i < p->funcs.n; i++) {
+        Func *f = p->funcs.v[i];
+        f->throws = f->uses_throw;
+        if (f->throws)
+            vpush(work, f);
+        for (int j = 0; j < f->calls.n; j++) {
+            Node *c = f->calls.v[j];
+            if (c->func && !c->in_try && !c->tail_call)
+                vpush(callers[c->func->index], f);
+        }
+    }
+    while (work.n) {
+        Func *g = work.v[--work.n];
+        for (int i = 0; i < callers[g->index].n; i++) {
+            Func *f = callers[g->index].v[i];
+            if (!f->throws) {
+                f->throws = true;
+                vpush(work, f);
             }
         }
     }
+}
+
+/* Programs must catch what their callees throw. */
+static void propagate_throws(Program *p)
+{
+    mark_throwers(p);
     for (int i = 0; i < p->funcs.n; i++) {
         Func *f = p->funcs.v[i];
         if (f->target != TGT_EBPF || !is_program(f) || !f->throws)
@@ -966,6 +1042,8 @@ static void check_types(Program *p)
 void check_program(Program *p, FrontOpts *opts)
 {
     memset(&C, 0, sizeof C);
+    def_depth = 0;
+    def_reported = false;
     C.prog = p;
     C.opts = opts;
     kbtf_set_path(opts ? opts->btf_path : NULL);
