@@ -403,10 +403,48 @@ static void test_unreachable_arm(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(d.text, "this match arm is unreachable"));
 }
 
+/* Long chains of definitions resolve on demand and recursively; past the
+ * limit they are one error, never a stack overflow. */
+static void test_definition_chains(void)
+{
+    static const char *fmt[][2] = {
+        { "const C%d = C%d + 1\n", "const C%d = 1\n" },
+        { "type T%d = T%d\n", "type T%d = u32\n" },
+        { "struct S%d { a: S%d }\n", "struct S%d { x: u32 }\n" },
+    };
+    for (int k = 0; k < 3; k++) {
+        for (int n = 900; n <= 1500; n += 600) {
+            char *src = xstrdup("");
+            for (int i = 0; i < n; i++)
+                src = xfmt("%s" "%s", src, xfmt(fmt[k][0], i, i + 1));
+            src = xfmt("%s" "%s", src, xfmt(fmt[k][1], n));
+            check(src);
+            CU_ASSERT_EQUAL(d.errors, n < 1000 ? 0 : 1);
+        }
+    }
+}
+
+/* A throw deep down a chain of helpers reaches the program (the worklist
+ * that replaced a quadratic fixpoint), and a try there catches it. */
+static void test_throw_through_chain(void)
+{
+    for (int caught = 0; caught < 2; caught++) {
+        char *src = xstrdup("");
+        for (int i = 0; i < 300; i++)
+            src = xfmt("%s@helper fn h%d(x: u32) -> u32 { return h%d(x) + 1 }\n", src, i, i + 1);
+        src = xfmt("%s@helper fn h300(x: u32) -> u32 { throw 1 }\n"
+                   "@xdp fn p(ctx: *xdp_md) -> xdp_action {\n%s\n return XDP_PASS }\n", src,
+                   caught ? "try { var v = h0(1) } catch _ { }" : "var v = h0(1)");
+        check(src);
+        CU_ASSERT_EQUAL(d.errors, caught ? 0 : 1);
+    }
+}
+
 UNIT_SUITE(check,
     UT(test_as_truncates), UT(test_untyped_exact), UT(test_typed_wraps), UT(test_signed_division),
     UT(test_byte_order_and_sizeof), UT(test_wrap_and_fits), UT(test_inference),
     UT(test_untyped_takes_other_side), UT(test_binary_types), UT(test_comparisons),
     UT(test_implicit_conversions), UT(test_division_by_zero), UT(test_struct_layout),
     UT(test_struct_order_and_alias), UT(test_enums), UT(test_map_references), UT(test_map_flags),
-    UT(test_targets), UT(test_checker_errors), UT(test_unreachable_arm))
+    UT(test_targets), UT(test_checker_errors), UT(test_unreachable_arm), UT(test_definition_chains),
+    UT(test_throw_through_chain))

@@ -444,6 +444,35 @@ static void test_recovery_nesting(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(diag_text, "nesting is too deep"));
 }
 
+/* Left-deep chains count against the nesting limit too, and an error at
+ * the limit stops the chain: no tree deeper than the limit is built. */
+static void test_long_chains(void)
+{
+    static const char *piece[] = { "+x", " as u32", "(1)", ".f", "[0]" };
+    for (int k = 0; k < 5; k++) {
+        for (int n = 500; n <= 50000; n *= 100) {
+            char *src = xstrdup("x");
+            for (int i = 0; i < n; i++)
+                src = xfmt("%s%s", src, piece[k]);
+            parse(xfmt("fn f() { var y = %s\n var z = 1 }\n", src));
+            CU_ASSERT_EQUAL(nerrors, n > 1000 ? 1 : 0);
+        }
+    }
+    /* a long else-if chain, and blocks nested past the limit */
+    char *src = xstrdup("if (x == 0) { }");
+    for (int i = 0; i < 3000; i++)
+        src = xfmt("%s else if (x == %d) { }", src, i);
+    parse(xfmt("fn f() {\n%s\n}\n", src));
+    CU_ASSERT_TRUE(nerrors >= 1);
+    src = xstrdup("");
+    for (int i = 0; i < 3000; i++)
+        src = xfmt("%s{", src);
+    for (int i = 0; i < 3000; i++)
+        src = xfmt("%s}", src);
+    parse(xfmt("fn f() {\n%s\n}\nfn g() { }\n", src));
+    CU_ASSERT_EQUAL(nerrors, 1);
+}
+
 static void test_not_in_language(void)
 {
     parse("fn f() { var p = new S() }\nexec(\"x\")\n");
@@ -485,5 +514,5 @@ UNIT_SUITE(parse,
     UT(test_primary_forms), UT(test_declarations), UT(test_declaration_details),
     UT(test_array_spellings), UT(test_statements), UT(test_compound_assignments),
     UT(test_newlines_and_semicolons), UT(test_trailing_commas), UT(test_recovery_statements),
-    UT(test_recovery_declarations), UT(test_recovery_members), UT(test_recovery_nesting),
+    UT(test_recovery_declarations), UT(test_recovery_members), UT(test_recovery_nesting), UT(test_long_chains),
     UT(test_not_in_language), UT(test_include_header))
