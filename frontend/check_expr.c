@@ -470,6 +470,10 @@ static Type *use_sym(Node *n, Sym *s)
             s->global->ebpf_used = true;
         else
             s->global->user_used = true;
+        if (s->global->kind == GV_LOCAL && C.fn && (C.fn->target == TGT_USER || C.fn->target == TGT_TEST)) {
+            error_at(n->pos, "'%s' is a local var: only eBPF code can use it", s->name);
+            help("declare it with 'var' to share it with userspace");
+        }
         return s->global->ty ? s->global->ty : ty_error;
     case SYM_CONST:
         if (!eval_const(s))
