@@ -293,6 +293,38 @@ static void test_named_return_and_fn_pointers(void)
                "5 20\n", 3);
 }
 
+static void test_structs_arrays_pointers(void)
+{
+    run_expect("enum Color { Red, Green }\n"
+               "struct Inner { a: u8, b: u32 }\n"
+               "struct Outer { i: Inner, arr: u16[3], name: str(8), e: Color }\n"
+               "fn bump(p: *Outer) {\n    p->i.b += 1\n    p->arr[1] = 7\n}\n"
+               "fn main() -> i32 {\n"
+               "    var o = Outer { i: Inner { a: 1, b: 2 }, arr: [1, 2, 3], name: \"x\", e: Green }\n"
+               "    bump(&o)\n"
+               "    var q = &o\n    q.i.a = 5\n"
+               "    var grid: u8[4] = [9; 4]\n    var idx: u32 = 3\n    grid[idx] = 1\n"
+               "    var total: u32 = 0\n    for (i in 0..4) { total += grid[i] }\n"
+               "    var word = o.name + \"yz\"\n"
+               "    var fmt: str(8) = \"plain\"\n    print(fmt)\n"
+               "    print(\"%u %u %u %u %s %u %d\", o.i.a, o.i.b, o.arr[1], total, word, sizeof(Outer), o.e == Green)\n"
+               "    var c: char = 'a'\n    var c2 = (c as u8 + 1) as char\n    print(\"%c%c\", c, c2)\n"
+               "    var big: u64 = 0xdeadbeefcafe\n    print(\"%x %X\", big, big as u32)\n"
+               "    print(\"%5d|%-5u|%05u\", 42 as i32, 7 as u32, 3 as u32)\n"
+               "    var s = idx > 2 ? \"big\" : \"small\"\n    print(s, idx)\n"
+               "    exit(5)\n"
+               "    return 0\n}\n",
+               "plain\n5 3 7 28 xyz 28 1\nab\ndeadbeefcafe BEEFCAFE\n   42|7    |00003\nbig 3\n", 5);
+}
+
+/* An index out of range stops the program with a message (exit 1). */
+static void test_index_checked(void)
+{
+    run_expect("fn main() -> i32 {\n    var a: u32[4] = [0]\n    var i: u32 = 3\n    i = i + 1\n"
+               "    a[i] = 1\n    print(\"not reached\")\n    return 0\n}\n",
+               "", 1);
+}
+
 UNIT_SUITE(cgen,
            UT(test_conformance_mains_compile),
            UT(test_examples_and_e2e_compile),
@@ -302,4 +334,6 @@ UNIT_SUITE(cgen,
            UT(test_strings),
            UT(test_match_and_loops),
            UT(test_defer_throw_catch),
-           UT(test_named_return_and_fn_pointers))
+           UT(test_named_return_and_fn_pointers),
+           UT(test_structs_arrays_pointers),
+           UT(test_index_checked))
