@@ -21,6 +21,7 @@
 #
 #   bench/run.sh [NAME...]   env: KSC CLANG RUNS (11) REPEAT (1000000) ROUNDS (5)
 #                                 SIZES ("1000 10000 50000") SCALE_RUNS (5)
+#                                 BENCH_SHARED_CACHE (unset: a private kernel-type cache)
 # Writes the report to build/bench/results.md as well.
 set -eu
 cd "$(dirname "$0")/.."
@@ -67,6 +68,20 @@ else
         names+=("$(basename "$f" .ks)")
     done
 fi
+
+# ksc keeps the kernel types it has read in a per-kernel cache, which grows
+# with every program compiled on the machine and is read in full on each
+# run. The benchmark uses a cache of its own, filled by compiling every pair
+# once before any timing, so the figures do not depend on what else was
+# compiled here before. BENCH_SHARED_CACHE=1 uses the user's cache instead.
+if [ -z "${BENCH_SHARED_CACHE:-}" ]; then
+    export KSC_CACHE_DIR=$OUT/kbtf-cache
+    rm -rf "$KSC_CACHE_DIR"
+    mkdir -p "$KSC_CACHE_DIR"
+fi
+for name in "${names[@]}"; do
+    "$KSC" -o "$tmp/warm.o" "bench/$name.ks" 2>/dev/null || true
+done
 
 {
     echo "## Pairs"
@@ -170,6 +185,11 @@ for n in $SIZES; do
 done
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+if [ -z "${BENCH_SHARED_CACHE:-}" ]; then
+    cache_note="the benchmark's own ($(cat "$KSC_CACHE_DIR"/*.cache 2>/dev/null | wc -c) bytes)"
+else
+    cache_note="the user's, shared with everything compiled here before"
+fi
 {
     echo "# ksc benchmark results"
     echo
@@ -179,7 +199,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
     echo "Machine: \`$(uname -a)\`, $(nproc) CPUs, ${cpu:-unknown CPU}."
     echo
     echo "Settings: RUNS=$RUNS compiles per median, REPEAT=$REPEAT test runs x ROUNDS=$ROUNDS," \
-        "clang command: \`${CLANG_CMD[*]} NAME.bpf.c\`, ksc command: \`ksc -o NAME.o NAME.ks\`."
+        "clang command: \`${CLANG_CMD[*]} NAME.bpf.c\`, ksc command: \`ksc -o NAME.o NAME.ks\`," \
+        "kernel-type cache: $cache_note."
     echo
     cat "$tmp/table"
 } >"$REPORT"
