@@ -919,36 +919,68 @@ static void check_recursion(Program *p)
                 find_cycles(p, p->funcs.v[i], state);
 }
 
-/* A function throws if it throws, or calls a throwing function, outside
- * any try. Helpers may pass errors up; programs must catch them. The
- * callers of each newly throwing function are visited once (a worklist):
- * a pass over every function until nothing changes was quadratic along a
- * chain of helpers. */
+/* What each function may throw: its own uncaught throws, and what its
+ * callees throw that the try around the call does not catch (by code, or
+ * a catch-all). Helpers may pass codes up; programs must catch them. The
+ * callers of a function whose set grew are revisited (a worklist). */
+typedef struct CallSite { Func *caller; Node *call; } CallSite;
+typedef VEC(CallSite) SiteVec;
+
+static bool pass_up(Func *callee, Node *call, Func *to)
+{
+    bool grew = false;
+    for (int i = 0; i < callee->throw_codes.n; i++) {
+        int64_t code = callee->throw_codes.v[i];
+        int before = to->throw_codes.n;
+        if (!catches(call->catches, true, code))
+            add_throw_code(to, code);
+        grew |= to->throw_codes.n != before;
+    }
+    if (callee->throws_any && !catches(call->catches, false, 0) && !to->throws_any) {
+        to->throws_any = true;
+        grew = true;
+    }
+    return grew;
+}
+
 static void mark_throwers(Program *p)
 {
-    VEC(Func *) *callers = xalloc(sizeof *callers * (size_t)(p->funcs.n + 1));
+    SiteVec *callers = xalloc(sizeof(SiteVec) * (size_t)(p->funcs.n + 1));
     VEC(Func *) work = { 0 };
     for (int i = 0; i < p->funcs.n; i++) {
         Func *f = p->funcs.v[i];
-        f->throws = f->uses_throw;
-        if (f->throws)
+        if (f->throw_codes.n || f->throws_any)
             vpush(work, f);
         for (int j = 0; j < f->calls.n; j++) {
             Node *c = f->calls.v[j];
-            if (c->func && !c->in_try && !c->tail_call)
-                vpush(callers[c->func->index], f);
+            if (c->func && !c->tail_call && c->kind == N_CALL)
+                vpush(callers[c->func->index], ((CallSite){ f, c }));
         }
     }
     while (work.n) {
         Func *g = work.v[--work.n];
         for (int i = 0; i < callers[g->index].n; i++) {
-            Func *f = callers[g->index].v[i];
-            if (!f->throws) {
-                f->throws = true;
-                vpush(work, f);
-            }
+            CallSite s = callers[g->index].v[i];
+            if (pass_up(g, s.call, s.caller))
+                vpush(work, s.caller);
         }
     }
+    for (int i = 0; i < p->funcs.n; i++) {
+        Func *f = p->funcs.v[i];
+        f->throws = f->throws_any || f->throw_codes.n;
+    }
+}
+
+/* Does the callee throw anything the call site does not catch? */
+static bool escapes(Node *c)
+{
+    Func *g = c->func;
+    if (g->throws_any && !catches(c->catches, false, 0))
+        return true;
+    for (int i = 0; i < g->throw_codes.n; i++)
+        if (!catches(c->catches, true, g->throw_codes.v[i]))
+            return true;
+    return false;
 }
 
 /* Programs must catch what their callees throw. */
@@ -957,11 +989,12 @@ static void propagate_throws(Program *p)
     mark_throwers(p);
     for (int i = 0; i < p->funcs.n; i++) {
         Func *f = p->funcs.v[i];
-        if (f->target != TGT_EBPF || !is_program(f) || !f->throws)
-            continue;
         for (int j = 0; j < f->calls.n; j++) {
             Node *c = f->calls.v[j];
-            if (c->func && c->func->throws && !c->in_try) {
+            if (!c->func || c->tail_call || c->kind != N_CALL)
+                continue;
+            c->in_try = !escapes(c);
+            if (f->target == TGT_EBPF && is_program(f) && !c->in_try) {
                 error_at(c->pos, "'%s' may throw, and program '%s' does not catch it", c->func->name, f->name);
                 help("wrap the call in try { ... } catch _ { ... }");
             }

@@ -121,7 +121,7 @@ static bool cross_target_ok(Node *n, Func *f)
 static Type *call_user_func(Node *n, Func *f, bool tail)
 {
     n->func = f;
-    n->in_try = C.trys > 0;
+    n->catches = catch_snapshot();
     if (C.fn)
         vpush(C.fn->calls, n);
     if (C.fn && C.fn->target == TGT_EBPF && f->target == TGT_EBPF && is_program(f)) {

@@ -451,21 +451,68 @@ static void check_for_map(Node *n)
     pop_scope();
 }
 
+void add_throw_code(Func *f, int64_t code)
+{
+    for (int i = 0; i < f->throw_codes.n; i++)
+        if (f->throw_codes.v[i] == code)
+            return;
+    vpush(f->throw_codes, code);
+}
+
+/* What the enclosing try statements catch, for a throw or a call. */
+CatchSet *catch_snapshot(void)
+{
+    if (!C.try_stack.n)
+        return NULL;
+    CatchSet *cs = xalloc(sizeof(CatchSet));
+    VEC(int64_t) codes = { 0 };
+    for (int t = 0; t < C.try_stack.n; t++) {
+        Node *try = C.try_stack.v[t];
+        for (int i = 0; i < try->args.n; i++) {
+            Node *c = try->args.v[i];
+            if (!c->has_code)
+                cs->all = true;
+            else
+                vpush(codes, (int64_t)c->ival);
+        }
+    }
+    cs->codes = codes.v;
+    cs->n = codes.n;
+    return cs;
+}
+
+/* Is this code caught (known = false: any code, such as a variable's)? */
+bool catches(CatchSet *cs, bool known, int64_t code)
+{
+    if (!cs)
+        return false;
+    if (cs->all)
+        return true;
+    for (int i = 0; known && i < cs->n; i++)
+        if (cs->codes[i] == code)
+            return true;
+    return false;
+}
+
 static void check_try(Node *n)
 {
-    C.trys++;
-    check_block(n->body, true);
-    C.trys--;
+    /* the codes first: the body's throws are judged against them */
     for (int i = 0; i < n->args.n; i++) {
         Node *c = n->args.v[i];
-        if (c->has_code) {
-            check_value(&c->lhs, ty_i32);
-            if (c->lhs->ty->kind != TY_ERROR && !c->lhs->is_const_val)
-                error_at(c->lhs->pos, "a catch code must be a constant");
-            c->ival = (uint64_t)c->lhs->cval;
-        }
-        check_block(c->body, true);
+        if (!c->has_code)
+            continue;
+        check_value(&c->lhs, ty_i32);
+        if (c->lhs->ty->kind != TY_ERROR && !c->lhs->is_const_val)
+            error_at(c->lhs->pos, "a catch code must be a constant");
+        c->ival = (uint64_t)c->lhs->cval;
     }
+    C.trys++;
+    vpush(C.try_stack, n);
+    check_block(n->body, true);
+    C.try_stack.n--;
+    C.trys--;
+    for (int i = 0; i < n->args.n; i++)
+        check_block(n->args.v[i]->body, true);
 }
 
 static void check_return(Node *n)
@@ -545,9 +592,15 @@ void check_stmt(Node *n)
     case N_TRY: check_try(n); break;
     case N_THROW:
         check_value(&n->lhs, ty_i32);
-        n->in_try = C.trys > 0;
-        if (!n->in_try)
+        n->catches = catch_snapshot();
+        n->in_try = catches(n->catches, n->lhs->is_const_val, (int64_t)n->lhs->cval);
+        if (!n->in_try) {
             C.fn->uses_throw = true;
+            if (n->lhs->is_const_val)
+                add_throw_code(C.fn, (int64_t)n->lhs->cval);
+            else
+                C.fn->throws_any = true;
+        }
         if (!n->in_try && C.fn->target == TGT_EBPF && is_program(C.fn)) {
             error_at(n->pos, "program '%s' does not catch this throw", C.fn->name);
             help("every throw in an eBPF program must be caught inside the program: try { ... } catch _ { ... }");
@@ -726,6 +779,7 @@ void check_function(Func *f)
     C.mod = f->module;
     C.scope = NULL;
     C.loops = C.trys = C.defers = 0;
+    C.try_stack.n = 0;
     memset(&C.assigned, 0, sizeof C.assigned);
     prescan_assigned(f->body);
     push_scope();

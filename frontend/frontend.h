@@ -20,6 +20,8 @@ typedef struct Global Global;
 typedef struct Module Module;
 typedef struct Program Program;
 typedef struct Sym Sym;
+/* The codes enclosing try statements catch at a throw or call. */
+typedef struct CatchSet { bool all; int n; int64_t *codes; } CatchSet;
 typedef struct Scope Scope;
 typedef __int128 i128;
 
@@ -278,6 +280,7 @@ struct Node {
     bool in_try;            /* N_CALL/N_THROW inside a try block of its function */
     bool is_rebind;         /* N_ASSIGN: mapref variable re-bound to a map entry */
     bool is_presence;       /* N_BINARY ==/!= null on a map entry or reference */
+    CatchSet *catches;      /* N_CALL/N_THROW: what encloses it; NULL: no try */
     bool from_var;          /* constant only through a never-assigned var: not a
                              * `const` expression (see var_const()) */
 };
@@ -332,6 +335,8 @@ struct Func {
     bool probe_syscall;     /* @probe on a syscall: __x64_sys_NAME, args from pt_regs */
     VEC(Node *) calls;      /* every call site in the body (call graph) */
     bool throws;            /* may throw to its caller (after propagation) */
+    bool throws_any;        /* ... a code not known at compile time */
+    VEC(int64_t) throw_codes; /* ... these constant codes */
     int index;              /* position in Program.funcs */
     VEC(Func *) callees;
 };

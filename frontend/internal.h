@@ -61,6 +61,7 @@ typedef struct Checker {
     Func *fn;               /* function being checked, NULL at top level */
     Scope *scope;           /* innermost local scope */
     int loops, trys, defers;
+    NodeVec try_stack;      /* enclosing try statements, innermost last */
     bool tail_ok;           /* a call here may be a tail call */
     StrMap assigned;        /* names assigned anywhere in fn (for const vars) */
 } Checker;
@@ -100,6 +101,9 @@ bool const_zero_divisor(Node *rhs);
 Type *check_call(Node *n, Type *want);
 
 /* check_stmt.c */
+CatchSet *catch_snapshot(void);
+bool catches(CatchSet *cs, bool known, int64_t code);
+void add_throw_code(Func *f, int64_t code);
 void check_stmt(Node *n);
 void check_block(Node *b, bool new_scope);
 void check_function(Func *f);
