@@ -1,11 +1,180 @@
 /* The bounds pass: abstract interpretation over the IR in the verifier's
- * terms. This first version checks nothing yet and inserts nothing; the
- * verifier simulation is issue 5's work. */
-#include "ir/ir.h"
+ * terms (see ir/bounds.h for the files and their parts). For each
+ * function:
+ *
+ *   1. passes over the blocks in reverse post-order until the phis settle
+ *      (ranges, pointers, facts from branches, which edges can be taken);
+ *   2. the path facts (bounds_flow.c) over what the verifier can reach;
+ *   3. a final pass that judges every instruction: it reports what the
+ *      kernel would reject and records the checks to insert;
+ *   4. loop bounds and the estimate of the verifier's work;
+ *   5. the inserted checks go into the IR.
+ *
+ * Each pass costs a constant per instruction plus the facts it looks up
+ * (a few per value), so the whole is near-linear in the program. */
+#include "ir/bounds.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PASSES 40
+
+void bounds_error(BFunc *bf, Pos p, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    error_at(p, "%s", msg);
+    bf->errors++;
+}
+
+static bool aval_same(const AVal *a, const AVal *b)
+{
+    return a->kind == b->kind && a->prov == b->prov && a->maybe_null == b->maybe_null && a->pkt0 == b->pkt0
+        && a->exact == b->exact && a->off == b->off && a->off_hi == b->off_hi && a->size == b->size && a->root == b->root && rng_eq(a->v, b->v) && rng_eq(a->l, b->l);
+}
+
+static int succ_of(Block *pred, Block *b)
+{
+    Ins *t = ir_term(pred);
+    return t && t->op == I_BR && t->succ[1] == b && t->succ[0] != b ? 1 : 0;
+}
+
+/* The verifier reaches b when a predecessor it reaches may take the edge. */
+static bool reachable(BFunc *bf, Block *b)
+{
+    if (b->id == 0)
+        return true;
+    for (int k = 0; k < b->preds.n; k++) {
+        Block *p = b->preds.v[k];
+        Ins *t = ir_term(p);
+        if (!bf->reach[p->id])
+            continue;
+        if (!t || t->op != I_BR)
+            return true;
+        int mask = (t->succ[0] == b ? 1 : 0) | (t->succ[1] == b ? 2 : 0);
+        if (bf->edges[p->id] & mask)
+            return true;
+    }
+    return false;
+}
+
+/* One pass over the function; true when a phi or an edge changed. */
+static bool run_pass(BFunc *bf)
+{
+    IrFunc *f = bf->f;
+    bool changed = false;
+    bstate_clear_facts(bf);
+    for (int bi = 0; bi < f->blocks.n; bi++) {
+        Block *b = f->blocks.v[bi];
+        bool r = reachable(bf, b);
+        changed |= r != bf->reach[bi];
+        bf->reach[bi] = r;
+        if (!r)
+            continue;
+        if (b->preds.n == 1 && b->preds.v[0] != b)
+            edge_facts(bf, b->preds.v[0], succ_of(b->preds.v[0], b), bi);
+        if (bf->final)
+            flow_block_begin(bf, b);
+        for (int k = 0; k < b->ins.n; k++) {
+            Ins *i = b->ins.v[k];
+            bf->cur_blk = bi;
+            bf->cur_idx = k;
+            if (bf->final)
+                check_ins(bf, i);
+            AVal nv = aval_eval(bf, i);
+            if (i->op == I_PHI && !aval_same(&nv, &bf->val[i->id]))
+                changed = true;
+            bf->val[i->id] = nv;
+            if (bf->final)
+                flow_step(bf, i);
+        }
+        uint8_t old = bf->edges[bi];
+        branch_edges(bf, b);
+        changed |= old != bf->edges[bi];
+    }
+    return changed;
+}
+
+static int width_of_type(Type *t)
+{
+    if (!t)
+        return 4;
+    switch (t->kind) {
+    case TY_BOOL: case TY_CHAR: return 1;
+    case TY_INT: case TY_ENUM: return t->size;
+    default: return 8;
+    }
+}
+
+/* What an inserted check returns when it fails: the pass verdict of
+ * packet programs, 0 otherwise. */
+static void set_verdict(BFunc *bf)
+{
+    IrFunc *f = bf->f;
+    Func *fn = f->src;
+    const char *sec = f->section ? f->section : "";
+    bf->pass_verdict = !strcmp(sec, "xdp") ? 2 : 0;
+    bf->void_ret = fn && fn->ret && fn->ret->kind == TY_VOID && !f->hidden_ret;
+    bf->ret_width = f->hidden_ret ? 8 : width_of_type(fn ? fn->ret : NULL);
+}
+
+/* KSC_BOUNDS_DEBUG=1 in the environment: each value as the final pass
+ * saw it, for working on the pass. */
+static void debug_dump(BFunc *bf)
+{
+    IrFunc *f = bf->f;
+    fprintf(stderr, "bounds: %s\n", f->name);
+    for (int b = 0; b < f->blocks.n; b++) {
+        Block *bl = f->blocks.v[b];
+        fprintf(stderr, "  @b%d%s trips %d\n", b, bf->reach[b] ? "" : " (unreached)", bf->trips ? bf->trips[b] : 0);
+        for (int k = 0; k < bl->ins.n; k++) {
+            Ins *i = bl->ins.v[k];
+            AVal *a = &bf->val[i->id];
+            if (a->kind == AK_SCALAR)
+                fprintf(stderr, "    %%%d v %s l %s%s\n", i->id, rng_str(a->v), rng_str(a->l), a->exact ? " exact" : "");
+            else if (a->kind == AK_PTR)
+                fprintf(stderr, "    %%%d ptr prov %d root %%%d off %lld..%lld var %s size %lld%s%s\n", i->id, a->prov,
+                        a->root ? a->root->id : -1, (long long)a->off, (long long)a->off_hi, rng_str(a->v),
+                        (long long)a->size, a->maybe_null ? " maybe-null" : "", a->pkt0 ? " pkt0" : "");
+        }
+    }
+}
+
+static void analyze(IrProgram *ip, IrFunc *f)
+{
+    if (!f->blocks.n)
+        return;
+    BFunc *bf = xalloc(sizeof(BFunc));
+    bstate_init(bf, ip, f);
+    set_verdict(bf);
+    loops_const_trips(bf);
+    bool moving = true;
+    for (int pass = 0; pass < MAX_PASSES && moving; pass++)
+        moving = run_pass(bf);
+    bf->force_widen = true;     /* out of budget: every growing phi widens */
+    for (int pass = 0; pass < MAX_PASSES && moving; pass++)
+        moving = run_pass(bf);
+    flow_analyze(bf);
+    bf->final = true;
+    bf->force_widen = false;
+    run_pass(bf);
+    if (getenv("KSC_BOUNDS_DEBUG"))
+        debug_dump(bf);
+    loops_check(bf);
+    insert_apply(bf);
+}
 
 int ir_bounds(IrProgram *p, BoundsOpts *o)
 {
-    (void)p;
-    (void)o;
-    return 0;
+    if (o && o->disabled)
+        return 0;
+    int before = diag_errors();
+    for (int i = 0; i < p->funcs.n; i++)
+        analyze(p, p->funcs.v[i]);
+    return diag_errors() - before;
 }
