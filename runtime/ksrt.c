@@ -33,9 +33,16 @@ static void ks_kmod_unload(void)
         bpf_object__close(ks_obj);
         ks_obj = NULL;
     }
-    if (syscall(SYS_delete_module, ks_cfg->kmod_name, O_NONBLOCK) != 0)
-        fprintf(stderr, "%s: cannot unload kernel module %s: %s\n", ks_progname, ks_cfg->kmod_name,
-                strerror(errno));
+    /* the kernel frees the programs, and with them their references to the
+     * module, after an RCU grace period: try for a few seconds */
+    for (int i = 0; syscall(SYS_delete_module, ks_cfg->kmod_name, O_NONBLOCK) != 0; i++) {
+        if ((errno != EAGAIN && errno != EBUSY) || i == 250) {
+            fprintf(stderr, "%s: cannot unload kernel module %s: %s\n", ks_progname, ks_cfg->kmod_name,
+                    strerror(errno));
+            return;
+        }
+        ks_sleep_ms(20);
+    }
 }
 
 /* Runs at exit (atexit) and on SIGINT/SIGTERM: detach everything this
@@ -170,6 +177,12 @@ int ks_kmod_load(void)
 {
     if (!ks_cfg->kmod_name)
         return 0;
+    /* without CONFIG_MODULES there is no /proc/modules (and finit_module is ENOSYS) */
+    if (access("/proc/modules", F_OK) != 0) {
+        fprintf(stderr, "%s: this kernel has no module support: cannot load %s, which the @kfunc functions need\n",
+                ks_progname, ks_cfg->kmod_name);
+        return -ENOSYS;
+    }
     int fd = ks_open_module();
     if (fd < 0) {
         int e = errno;
@@ -186,7 +199,8 @@ int ks_kmod_load(void)
     if (e == EEXIST)
         return 0;
     if (e == ENOSYS)
-        fprintf(stderr, "%s: this kernel has no module support: cannot load %s\n", ks_progname, ks_cfg->kmod_name);
+        fprintf(stderr, "%s: this kernel has no module support: cannot load %s, which the @kfunc functions need\n",
+                ks_progname, ks_cfg->kmod_name);
     else
         fprintf(stderr, "%s: cannot load kernel module %s: %s\n", ks_progname, ks_cfg->kmod_name, strerror(e));
     return -e;
