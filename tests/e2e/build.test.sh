@@ -23,6 +23,15 @@ echo "$help" | grep -q -- '--interface=TEXT' && echo "$help" | grep -q -- '--lim
 "$work/c20/c20_full_program" --limit=nonsense >/dev/null 2>"$work/bad"
 [ $? -eq 2 ] && grep -q 'not a number' "$work/bad" && pass "$t/bad_option" || fail "$t/bad_option" "$(cat "$work/bad")"
 
+# c20 has a @kfunc: its loader loads the module first, and says so clearly
+# where the kernel has no module support (tests/vm/checks/user_ksc runs such
+# a program in a kernel that has it)
+if [ ! -e /proc/modules ]; then
+    "$work/c20/c20_full_program" --interface=ksc_none0 >/dev/null 2>"$work/nomod"
+    [ $? -ne 0 ] && grep -q 'this kernel has no module support' "$work/nomod" && pass "$t/c20_no_module_support" ||
+        fail "$t/c20_no_module_support" "$(tr '\n' ' ' <"$work/nomod")"
+fi
+
 # no main: the object alone, and a message
 cat >"$work/nomain.ks" <<'KS'
 @xdp fn pass_all(ctx: *xdp_md) -> xdp_action { return XDP_PASS }

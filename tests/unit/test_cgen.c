@@ -317,6 +317,24 @@ static void test_structs_arrays_pointers(void)
                "plain\n5 3 7 28 xyz 28 1\nab\ndeadbeefcafe BEEFCAFE\n   42|7    |00003\nbig 3\n", 5);
 }
 
+static void test_match_forms(void)
+{
+    run_expect("fn kind(s: str(8)) -> u32 {\n    return match (s) { \"tcp\": 6, \"udp\": 17, default: 0 }\n}\n"
+               "fn main() -> i32 {\n"
+               "    var flag = kind(\"udp\") == 17\n"
+               "    var b = match (flag) { true: \"yes\", false: \"no\" }\n"
+               "    var c: char = 'x'\n"
+               "    var n: u32 = 0\n"
+               "    for (i in 0..10) {\n"
+               "        match (i % 3) {\n            0: { n += 1 },\n            1: { if (i > 6) { break } },\n"
+               "            default: { continue },\n        }\n        n += 100\n    }\n"
+               "    var v = if (n > 300) { n - 300 } else { n }\n"
+               "    match (c) { 'x': print(\"x!\"), default: print(\"other\") }\n"
+               "    print(\"%u %s %u %u %u\", kind(\"tcp\"), b, n, v, kind(\"icmp\"))\n"
+               "    return 0\n}\n",
+               "x!\n6 yes 503 203 0\n", 0);
+}
+
 /* An index out of range stops the program with a message (exit 1). */
 static void test_index_checked(void)
 {
@@ -336,4 +354,5 @@ UNIT_SUITE(cgen,
            UT(test_defer_throw_catch),
            UT(test_named_return_and_fn_pointers),
            UT(test_structs_arrays_pointers),
-           UT(test_index_checked))
+           UT(test_index_checked),
+           UT(test_match_forms))
