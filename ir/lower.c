@@ -388,9 +388,37 @@ static void loop_body(Node *body, Block *brk, Block *cont)
     L.loops.n--;
 }
 
+#define UNROLL_MAX 64
+
+/* -funroll: a range with constant bounds becomes one copy of the body per
+ * value, each with the loop variable a constant; continue goes to the
+ * next copy, break past the last. */
+static bool unroll_range(Node *n)
+{
+    if (!L.unroll || !n->init->is_const_val || !n->rhs->is_const_val || n->rhs->cval - n->init->cval > UNROLL_MAX)
+        return false;
+    Var *v = n->var;
+    int w = width_of(v->ty);
+    Block *exit = new_block();
+    for (i128 i = n->init->cval; i < n->rhs->cval && L.cur; i++) {
+        Block *next = new_block();
+        write_var(v, L.cur, iconst((int64_t)i, w));
+        loop_body(n->body, exit, next);
+        jump(next);
+        seal(next);
+        set_block(next->preds.n ? next : NULL);
+    }
+    jump(exit);
+    seal(exit);
+    set_block(exit->preds.n ? exit : NULL);
+    return true;
+}
+
 /* for (i in a..b): header tests, body, latch increments; a real loop. */
 static void lower_for_range(Node *n)
 {
+    if (unroll_range(n))
+        return;
     Var *v = n->var;
     Type *t = v->ty;
     int w = width_of(t);

@@ -616,7 +616,7 @@ static void bind_params(Func *fn, IrFunc *f)
     f->nparams = reg;
 }
 
-static IrFunc *lower_func(IrProgram *ip, Func *fn)
+static IrFunc *lower_func(IrProgram *ip, Func *fn, bool unroll)
 {
     IrFunc *f = ir_new_func(fn);
     f->section = section_of(fn);
@@ -627,6 +627,7 @@ static IrFunc *lower_func(IrProgram *ip, Func *fn)
     L.ip = ip;
     L.f = f;
     L.fn = fn;
+    L.unroll = unroll;
     L.nvars = fn->locals.n;
     L.param_base = xalloc(sizeof(Ins *) * (size_t)(fn->locals.n + 1));
     L.code_var = synth_var("thrown", ty_i32);
@@ -657,8 +658,7 @@ IrProgram *ir_lower(Program *p, bool unroll)
         Func *fn = p->funcs.v[i];
         if (fn->target != TGT_EBPF || !fn->body)
             continue;
-        IrFunc *f = lower_func(ip, fn);
-        L.unroll = unroll;
+        IrFunc *f = lower_func(ip, fn, unroll);
         vpush(ip->funcs, f);
     }
     return ip;
