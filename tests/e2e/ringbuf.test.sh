@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 4: ring-buffer events from the kernel side (an XDP program that
 # sees real pings) reach the userspace handler one by one, in order, with
-# the right field values; the handler's non-zero result ends dispatch().
+# the right field values; one dispatch() polls two ring buffers, and a
+# handler's non-zero result ends it.
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/e2e/netns.sh"
@@ -46,7 +47,8 @@ event 1: seq=2 id=4242 len=84 ttl=64 from=a4e0002
 event 2: seq=3 id=4242 len=84 ttl=64 from=a4e0002
 event 3: seq=1 id=4243 len=228 ttl=64 from=a4e0002
 event 4: seq=2 id=4243 len=228 ttl=64 from=a4e0002
-dispatch returned 1 after 5 events; the kernel sent 5
+dispatch stopped (1) after 5 events; the kernel sent 5
+lengths: 5, 778 bytes
 W
 if diff -u "$work/want" "$work/out" >"$work/diff"; then
     pass "$t/events"
