@@ -212,7 +212,7 @@ static void cg_try(Node *n)
     cg_out("{");
     G.ind += 4;
     const char *code = new_temp();
-    cg_out("int32_t %s = ks_exc_code;", code);
+    cg_out("__attribute__((unused)) int32_t %s = ks_exc_code;", code);
     cg_out("ks_exc = false;");
     bool all = false;
     for (int i = 0; i < n->args.n && !all; i++) {
