@@ -344,11 +344,8 @@ static bool lookup(const char *name, int cls, uint32_t *vid)
     open_source();
     if (K.mode != M_BTF)
         return false;
-    NameEnt *e = namemap_get(&K.cache.index, name, cls);
-    if (e) {
-        *vid = e->vid;
+    if (cache_find(&K.cache, name, cls, vid))
         return true;
-    }
     if (!ensure_vml())
         return false;
     *vid = vml_find(name, cls);

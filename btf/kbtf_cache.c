@@ -215,6 +215,8 @@ void cache_free(Cache *c)
     namemap_free(&c->index);
     free(c->roots.v);
     idmap_free(&c->root_set);
+    free(c->strs);
+    free(c->names);
     memset(c, 0, sizeof *c);
     c->index.owns = true;
 }
@@ -368,7 +370,7 @@ void cache_remove_stale(const char *file)
 /* ---- the file format -------------------------------------------------- */
 
 #define CACHE_MAGIC "ksc-btf\n"
-#define CACHE_VERSION 1
+#define CACHE_VERSION 2     /* 2: names sorted by (class, name) */
 #define MAX_CACHE (64u << 20)
 
 /* Native byte order and layout: a cache never leaves the machine. */
@@ -382,6 +384,11 @@ typedef struct FileHdr {
 } FileHdr;
 
 typedef struct FileName { uint32_t str, vid, cls; } FileName;
+
+static int name_cmp(int ca, const char *a, int cb, const char *b)
+{
+    return ca != cb ? ca - cb : strcmp(a, b);
+}
 
 /* Section offsets follow from the lengths; each starts 8-aligned. */
 typedef struct Layout { size_t btf, side, names, strs, roots, end; } Layout;
@@ -449,20 +456,32 @@ static bool header_ok(const unsigned char *buf, size_t len, const Ident *id, Fil
     return file_checksum(buf, len) == h->checksum;
 }
 
-/* The names and roots of a checked file, into c. */
+/* The names and roots of a checked file, into c. The names are written
+ * sorted, so a lookup is a binary search over them as loaded: hashing
+ * every name on every compile was the slowest part of a small compile. */
 static bool read_names(Cache *c, const unsigned char *buf, const FileHdr *h)
 {
     Layout l = layout_of(h);
     const char *strs = (const char *)buf + l.strs;
     if (h->strs_len && strs[h->strs_len - 1])
         return false;
+    free(c->strs);
+    free(c->names);
+    c->strs = malloc(h->strs_len ? h->strs_len : 1);
+    c->names = malloc(sizeof(FileName) * (h->nnames ? h->nnames : 1));
+    if (!c->strs || !c->names)
+        fatal("out of memory");
+    memcpy(c->strs, strs, h->strs_len);
+    memcpy(c->names, buf + l.names, sizeof(FileName) * h->nnames);
+    c->nnames = h->nnames;
+    c->strs_len = h->strs_len;
     for (uint32_t i = 0; i < h->nnames; i++) {
-        FileName fn;
-        memcpy(&fn, buf + l.names + i * sizeof fn, sizeof fn);
-        if (fn.str >= h->strs_len || !strs[fn.str] || fn.cls < NC_TYPE || fn.cls > NC_ENUMVAL)
+        FileName *fn = &c->names[i];
+        if (fn->str >= h->strs_len || !c->strs[fn->str] || fn->cls < NC_TYPE || fn->cls > NC_ENUMVAL)
             return false;
-        if (!namemap_get(&c->index, strs + fn.str, (int)fn.cls))
-            namemap_put(&c->index, strs + fn.str, (int)fn.cls, fn.vid);
+        if (i && name_cmp((int)c->names[i - 1].cls, c->strs + c->names[i - 1].str, (int)fn->cls,
+                          c->strs + fn->str) >= 0)
+            return false;   /* not sorted, or a duplicate: not a file we wrote */
     }
     for (uint32_t i = 0; i < h->nroots; i++) {
         uint32_t v;
@@ -470,6 +489,54 @@ static bool read_names(Cache *c, const unsigned char *buf, const FileHdr *h)
         cache_add_root(c, v);
     }
     return true;
+}
+
+bool cache_find(const Cache *c, const char *name, int cls, uint32_t *vid)
+{
+    NameEnt *e = namemap_get(&c->index, name, cls);
+    if (e) {
+        *vid = e->vid;
+        return true;
+    }
+    uint32_t lo = 0, hi = c->nnames;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const FileName *fn = &c->names[mid];
+        int d = name_cmp(cls, name, (int)fn->cls, c->strs + fn->str);
+        if (!d) {
+            *vid = fn->vid;
+            return true;
+        }
+        if (d < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return false;
+}
+
+/* Every name of c, loaded or added since, sorted and without duplicates. */
+typedef struct NameList { NameEnt *v; uint32_t n; } NameList;
+
+static int ent_cmp(const void *a, const void *b)
+{
+    const NameEnt *x = a, *y = b;
+    return name_cmp(x->cls, x->name, y->cls, y->name);
+}
+
+static NameList all_names(const Cache *c)
+{
+    NameList l = { xmalloc0(sizeof(NameEnt) * (c->nnames + c->index.n + 1)), 0 };
+    for (uint32_t i = 0; i < c->index.cap; i++)
+        if (c->index.ents[i].name)
+            l.v[l.n++] = c->index.ents[i];
+    for (uint32_t i = 0; i < c->nnames; i++) {
+        const FileName *fn = &c->names[i];
+        if (!namemap_get(&c->index, c->strs + fn->str, (int)fn->cls))
+            l.v[l.n++] = (NameEnt){ .name = c->strs + fn->str, .vid = fn->vid, .cls = (uint8_t)fn->cls };
+    }
+    qsort(l.v, l.n, sizeof *l.v, ent_cmp);
+    return l;
 }
 
 static bool read_mini(Cache *c, const unsigned char *buf, const FileHdr *h)
@@ -517,10 +584,11 @@ void cache_merge_file(Cache *c, const char *file, const Ident *id)
     FileHdr h;
     Cache n = { .index.owns = true };
     if (buf && header_ok(buf, len, id, &h) && read_names(&n, buf, &h)) {
-        for (uint32_t i = 0; i < n.index.cap; i++) {
-            NameEnt *e = &n.index.ents[i];
-            if (e->name && !namemap_get(&c->index, e->name, e->cls))
-                namemap_put(&c->index, e->name, e->cls, e->vid);
+        for (uint32_t i = 0; i < n.nnames; i++) {
+            const FileName *fn = &n.names[i];
+            uint32_t vid;
+            if (!cache_find(c, n.strs + fn->str, (int)fn->cls, &vid))
+                namemap_put(&c->index, n.strs + fn->str, (int)fn->cls, fn->vid);
         }
         for (uint32_t i = 0; i < n.roots.n; i++)
             cache_add_root(c, n.roots.v[i]);
@@ -752,6 +820,9 @@ static void seed_roots(Builder *b, const Cache *c)
     for (uint32_t i = 0; i < c->index.cap; i++)
         if (c->index.ents[i].name && c->index.ents[i].vid)
             push(b, c->index.ents[i].vid, CTX_EMBED);
+    for (uint32_t i = 0; i < c->nnames; i++)
+        if (c->names[i].vid)
+            push(b, c->names[i].vid, CTX_EMBED);
     for (uint32_t i = 0; i < c->roots.n; i++)
         push(b, c->roots.v[i], CTX_EMBED);
 }
@@ -775,26 +846,24 @@ static Buf serialize(const Cache *c, const Ident *id, const void *blob, uint32_t
     h.btf_len = blob_len;
     h.nside = nside;
     h.nroots = c->roots.n;
-    for (uint32_t i = 0; i < c->index.cap; i++)
-        if (c->index.ents[i].name) {
-            h.nnames++;
-            h.strs_len += (uint32_t)strlen(c->index.ents[i].name) + 1;
-        }
+    NameList names = all_names(c);
+    h.nnames = names.n;
+    for (uint32_t i = 0; i < names.n; i++)
+        h.strs_len += (uint32_t)strlen(names.v[i].name) + 1;
     Layout l = layout_of(&h);
     h.total = (uint32_t)l.end;
     Buf out = { xmalloc0(l.end), l.end };
     put(&out, l.btf, blob, blob_len);
     put(&out, l.side, side, sizeof(Side) * nside);
     uint32_t s = 0, k = 0;
-    for (uint32_t i = 0; i < c->index.cap; i++) {
-        const NameEnt *e = &c->index.ents[i];
-        if (!e->name)
-            continue;
+    for (uint32_t i = 0; i < names.n; i++) {
+        const NameEnt *e = &names.v[i];
         FileName fn = { s, e->vid, e->cls };
         put(&out, l.names + k++ * sizeof fn, &fn, sizeof fn);
         put(&out, l.strs + s, e->name, strlen(e->name) + 1);
         s += (uint32_t)strlen(e->name) + 1;
     }
+    free(names.v);
     put(&out, l.roots, c->roots.v, (size_t)c->roots.n * 4);
     put(&out, 0, &h, sizeof h);
     h.checksum = file_checksum(out.p, out.n);

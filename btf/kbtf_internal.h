@@ -63,7 +63,13 @@ typedef struct Cache {
     NameMap index;              /* names asked for (owning) */
     VidVec roots;               /* structs completed on demand */
     IdMap root_set;             /* ... as a set */
+    char *strs;                 /* the loaded file's name strings */
+    struct FileName *names;     /* ... its names, sorted: searched, not hashed */
+    uint32_t nnames, strs_len;
 } Cache;
+/* The kernel id cached for (name, class): true when the name was asked for
+ * before (vid 0: the kernel has no such name). */
+bool cache_find(const Cache *c, const char *name, int cls, uint32_t *vid);
 
 /* Reads and checks a cache file; false (and c untouched) if it is absent,
  * stale, truncated or corrupt. */
