@@ -11,12 +11,16 @@
 #define CALL_COST 3         /* a call and its argument moves, in IR instructions */
 #define INLINE_GROWTH 12    /* what inlining everywhere may add */
 
+/* What a copy costs: arguments, returns, copies, phis and constants
+ * mostly vanish into the caller's registers once inlined. */
 static int size_of(IrFunc *f)
 {
     int n = 0;
     for (int b = 0; b < f->blocks.n; b++)
-        for (int k = 0; k < f->blocks.v[b]->ins.n; k++)
-            n += f->blocks.v[b]->ins.v[k]->op != I_CONST;
+        for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
+            IrOp op = f->blocks.v[b]->ins.v[k]->op;
+            n += op != I_CONST && op != I_ARG && op != I_RET && op != I_COPY && op != I_PHI && op != I_JMP;
+        }
     return n;
 }
 
