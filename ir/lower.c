@@ -414,7 +414,10 @@ static bool unroll_range(Node *n)
     return true;
 }
 
-/* for (i in a..b): header tests, body, latch increments; a real loop. */
+/* for (i in a..b): a real loop, rotated as clang rotates it: one test
+ * before the first iteration (it folds away for constant bounds), then
+ * the body, and the latch increments and tests again, so each iteration
+ * runs one jump less and the verifier walks fewer instructions. */
 static void lower_for_range(Node *n)
 {
     if (unroll_range(n))
@@ -427,36 +430,38 @@ static void lower_for_range(Node *n)
     if (!L.cur)
         return;
     write_var(v, L.cur, lo);
-    Block *head = new_block(), *body = new_block(), *latch = new_block(), *exit = new_block();
-    jump(head);
-    set_block(head);
+    Block *body = new_block(), *latch = new_block(), *exit = new_block();
     Cond lt = t->is_signed ? CC_SLT : CC_ULT;
-    branch(lt, w, read_var(v, head), hi, body, exit);
-    seal(body);
+    branch(lt, w, lo, hi, body, exit);
     set_block(body);
     loop_body(n->body, exit, latch);
     jump(latch);
     seal(latch);
-    set_block(latch);
-    Ins *next = emit2(I_ADD, w, read_var(v, latch), iconst(1, w));
-    write_var(v, latch, next);
-    jump(head);
-    seal(head);
+    set_block(latch->preds.n ? latch : NULL);
+    if (L.cur) {
+        Ins *next = emit2(I_ADD, w, read_var(v, latch), iconst(1, w));
+        write_var(v, latch, next);
+        branch(lt, w, next, hi, body, exit);
+    }
+    seal(body);
     seal(exit);
     set_block(exit->preds.n ? exit : NULL);
 }
 
+/* while (c): rotated too, the condition tested before the first
+ * iteration and again at the end of each. */
 static void lower_while(Node *n)
 {
-    Block *head = new_block(), *body = new_block(), *exit = new_block();
-    jump(head);
-    set_block(head);
+    Block *body = new_block(), *test = new_block(), *exit = new_block();
     cond_branch(n->cond, body, exit);
-    seal(body);
     set_block(body);
-    loop_body(n->body, exit, head);
-    jump(head);
-    seal(head);
+    loop_body(n->body, exit, test);
+    jump(test);
+    seal(test);
+    set_block(test->preds.n ? test : NULL);
+    if (L.cur)
+        cond_branch(n->cond, body, exit);
+    seal(body);
     seal(exit);
     set_block(exit->preds.n ? exit : NULL);
 }
