@@ -8,11 +8,13 @@
 
 /* ---- user functions ----------------------------------------------------- */
 
-static const char *args_list(Node *n, int from)
+/* The arguments, in the language's left-to-right order (see in_order). */
+static const char *args_list(Node *n, Sub *s, bool *opened)
 {
+    bool order = count_effects(n->args.v, n->args.n) >= 2;
     CBuf b = { 0 };
-    for (int i = from; i < n->args.n; i++)
-        cb_fmt(&b, "%s%s", i > from ? ", " : "", cx(n->args.v[i]));
+    for (int i = 0; i < n->args.n; i++)
+        cb_fmt(&b, "%s%s", i ? ", " : "", in_order(n->args.v[i], order, s, opened));
     return cb_str(&b);
 }
 
@@ -42,22 +44,45 @@ static const char *call_user(Node *n)
         return "0";
     }
     const char *callee = f ? cfunc(f) : xfmt("(%s)", cx(n->lhs));
-    const char *call = xfmt("%s(%s)", callee, args_list(n, 0));
-    return checked(call, n->ty, !f || may_throw(f));
+    Sub s;
+    bool opened = false;
+    const char *call = xfmt("%s(%s)", callee, args_list(n, &s, &opened));
+    const char *r = checked(call, n->ty, !f || may_throw(f));
+    return opened ? sub_end(&s, r) : r;
 }
 
 /* ---- print ------------------------------------------------------------------ */
 
-typedef struct Fmt { CBuf text; CBuf args; } Fmt;
+typedef struct Fmt {
+    CBuf text, args;
+    Sub s;                      /* temporaries for arguments with effects */
+    bool opened;
+} Fmt;
 
 static void fmt_arg(Fmt *f, const char *e) { cb_fmt(&f->args, ", %s", e); }
+
+/* An argument's C text: one with effects goes into a temporary first, so
+ * it is evaluated once and in order (a %s argument is used twice). */
+static const char *arg_text(Fmt *f, Node *a)
+{
+    return in_order(a, true, &f->s, &f->opened);
+}
 
 /* A string-like value for %s: bounded by its capacity, as not every char
  * array ends in a NUL. */
 static void fmt_string(Fmt *f, Node *a, const char *flags)
 {
     long cap;
-    const char *p = cstr_ptr(a, &cap);
+    Type *t = a->ty;
+    const char *p, *v = has_effects(a) ? arg_text(f, a) : NULL;
+    if (!v)
+        p = cstr_ptr(a, &cap);
+    else if (t->kind == TY_STR)
+        cap = t->len, p = xfmt("%s.s", v);
+    else if (t->kind == TY_ARRAY)
+        cap = t->len, p = xfmt("((const char *)%s.a)", v);
+    else
+        cap = -1, p = xfmt("((const char *)%s)", v);
     if (cap < 0) {
         cb_fmt(&f->text, "%%%ss", flags);
         fmt_arg(f, p);
@@ -68,11 +93,16 @@ static void fmt_string(Fmt *f, Node *a, const char *flags)
     fmt_arg(f, p);
 }
 
-static const char *int_as(Node *a, bool sign)
+static const char *int_as(const char *v, Type *t, bool sign)
 {
-    Type *it = int_of(a->ty);
+    Type *it = int_of(t);
     const char *w = xfmt("%sint%d_t", sign ? "" : "u", it->size * 8);
-    return xfmt("(%slong long)(%s)(%s)", sign ? "" : "unsigned ", w, cx(a));
+    return xfmt("(%slong long)(%s)(%s)", sign ? "" : "unsigned ", w, v);
+}
+
+static bool char_pointer(Type *t)
+{
+    return t->kind == TY_PTR && (t->base->kind == TY_CHAR || (t->base->kind == TY_INT && t->base->size == 1));
 }
 
 /* One conversion: the letter the format asked for when it fits the
@@ -80,33 +110,35 @@ static const char *int_as(Node *a, bool sign)
 static void fmt_conv(Fmt *f, Node *a, char c, const char *flags)
 {
     Type *t = a->ty;
-    if (str_like(t) || (t->kind == TY_PTR && (t->base->kind == TY_CHAR || (t->base->kind == TY_INT && t->base->size == 1))
-                        && c == 's')) {
+    if (str_like(t) || (char_pointer(t) && c == 's')) {
         fmt_string(f, a, flags);
-    } else if (t->kind == TY_BOOL && c == 's') {
+        return;
+    }
+    const char *v = arg_text(f, a);
+    if (t->kind == TY_BOOL && c == 's') {
         cb_fmt(&f->text, "%%%ss", flags);
-        fmt_arg(f, xfmt("(%s) ? \"true\" : \"false\"", cx(a)));
+        fmt_arg(f, xfmt("(%s) ? \"true\" : \"false\"", v));
     } else if (is_intlike(t) || t->kind == TY_BOOL) {
         if (c == 'c') {
             cb_fmt(&f->text, "%%%sc", flags);
-            fmt_arg(f, xfmt("(int)(unsigned char)(%s)", cx(a)));
+            fmt_arg(f, xfmt("(int)(unsigned char)(%s)", v));
         } else if (c == 'p') {
             cb_fmt(&f->text, "%%%sp", flags);
-            fmt_arg(f, xfmt("(void *)(uintptr_t)(%s)", cx(a)));
+            fmt_arg(f, xfmt("(void *)(uintptr_t)(%s)", v));
         } else {
             bool sign = c == 'd' || c == 'i' || (strchr("uxXo", c) == NULL && int_of(t)->is_signed);
             char letter = strchr("diuxXo", c) ? c : sign ? 'd' : 'u';
             cb_fmt(&f->text, "%%%sll%c", flags, letter);
-            fmt_arg(f, int_as(a, sign));
+            fmt_arg(f, int_as(v, t, sign));
         }
     } else if (t->kind == TY_PTR || t->kind == TY_HANDLE || t->kind == TY_PERFATT || t->kind == TY_NULL
                || t->kind == TY_FUNC) {
         if (strchr("uxXo", c)) {
             cb_fmt(&f->text, "%%%sll%c", flags, c);
-            fmt_arg(f, xfmt("(unsigned long long)(uintptr_t)(%s)", cx(a)));
+            fmt_arg(f, xfmt("(unsigned long long)(uintptr_t)(%s)", v));
         } else {
             cb_fmt(&f->text, "%%%sp", flags);
-            fmt_arg(f, xfmt("(const void *)(%s)", cx(a)));
+            fmt_arg(f, xfmt("(const void *)(%s)", v));
         }
     } else {
         cg_error(a->pos, "print cannot show a value of type %s", type_name(t));
@@ -155,7 +187,8 @@ static int fmt_rewrite(Fmt *f, Node *n)
 
 static const char *call_print(Node *n)
 {
-    Fmt f = { { 0 }, { 0 } };
+    Fmt f;
+    memset(&f, 0, sizeof f);
     int next = 0;
     if (n->args.n && n->args.v[0]->kind == N_STR)
         next = fmt_rewrite(&f, n);
@@ -166,11 +199,11 @@ static const char *call_print(Node *n)
     }
     const char *text = cb_str(&f.text);
     size_t len = strlen(text);
-    bool nl = len >= 1 && text[len - 1] == '\n';
-    if (!nl)
+    if (!len || text[len - 1] != '\n')
         cb_put(&f.text, "\n");
     text = cb_str(&f.text);
-    return xfmt("((int32_t)printf(%s%s))", cquote(text, (int)strlen(text)), cb_str(&f.args));
+    const char *call = xfmt("((int32_t)printf(%s%s))", cquote(text, (int)strlen(text)), cb_str(&f.args));
+    return f.opened ? sub_end(&f.s, call) : call;
 }
 
 /* ---- programs ------------------------------------------------------------------ */

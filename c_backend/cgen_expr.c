@@ -223,6 +223,53 @@ const char *ccast(const char *x, Node *from_node, Type *to)
     return x;
 }
 
+/* ---- evaluation order ---------------------------------------------------------------------- */
+
+/* Does evaluating n do more than read? (a call, or a statement inside a
+ * block value) */
+bool has_effects(Node *n)
+{
+    if (!n)
+        return false;
+    if (n->kind == N_CALL && !(n->builtin >= B_HTONS && n->builtin <= B_NTOHL))
+        return true;
+    if (n->kind == N_ASSIGN || n->kind == N_THROW || n->kind == N_DELETE)
+        return true;
+    Node *kids[] = { n->lhs, n->rhs, n->cond, n->then, n->els, n->body, n->init };
+    for (size_t i = 0; i < sizeof kids / sizeof *kids; i++)
+        if (has_effects(kids[i]))
+            return true;
+    for (int i = 0; i < n->args.n; i++)
+        if (has_effects(n->args.v[i]))
+            return true;
+    return false;
+}
+
+/* C leaves the order of operands and arguments open, the language
+ * evaluates left to right: when several of them have effects, each of
+ * those goes into a temporary first, in order. Call for each operand in
+ * turn with the same Sub (opened on first use: end it with sub_end). */
+const char *in_order(Node *a, bool order, Sub *s, bool *opened)
+{
+    if (!order || !has_effects(a))
+        return cx(a);
+    if (!*opened) {
+        sub_begin(s);
+        *opened = true;
+    }
+    const char *t = new_temp();
+    cg_out("%s = %s;", cdecl(a->ty, t), cx(a));
+    return t;
+}
+
+int count_effects(Node **nodes, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        k += has_effects(nodes[i]);
+    return k;
+}
+
 /* ---- operators --------------------------------------------------------------------------- */
 
 static const char *cx_binary(Node *n)
@@ -243,12 +290,17 @@ static const char *cx_binary(Node *n)
             return xfmt("((int64_t)((%s) - (%s)))", cx(n->lhs), cx(n->rhs));
         return xfmt("((%s)((%s) %s (%s)))", ctype(n->ty), cx(n->lhs), n->op == OP_ADD ? "+" : "-", cx(n->rhs));
     }
+    Sub s;
+    bool opened = false, order = has_effects(n->lhs) && has_effects(n->rhs);
+    const char *a = in_order(n->lhs, order, &s, &opened), *b = in_order(n->rhs, order, &s, &opened);
+    const char *r;
     if (is_cmp(n->op))
-        return xfmt("((%s) %s (%s))", cx(n->lhs), cmp_sym(n->op), cx(n->rhs));
-    if (lt->kind == TY_BOOL && rt->kind == TY_BOOL)
-        return xfmt("((bool)((%s) %s (%s)))", cx(n->lhs), n->op == OP_AND ? "&" : n->op == OP_OR ? "|" : "^",
-                    cx(n->rhs));
-    return arith(n->op, n->ty, cx(n->lhs), cx(n->rhs));
+        r = xfmt("((%s) %s (%s))", a, cmp_sym(n->op), b);
+    else if (lt->kind == TY_BOOL && rt->kind == TY_BOOL)
+        r = xfmt("((bool)((%s) %s (%s)))", a, n->op == OP_AND ? "&" : n->op == OP_OR ? "|" : "^", b);
+    else
+        r = arith(n->op, n->ty, a, b);
+    return opened ? sub_end(&s, r) : r;
 }
 
 static const char *cx_unary(Node *n)

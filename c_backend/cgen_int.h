@@ -66,6 +66,8 @@ const char *where_str(Pos pos);
 /* A string-like value as a char pointer, and how many bytes it may hold. */
 const char *cstr_ptr(Node *n, long *cap);   /* *cap -1: unbounded */
 const char *arith(Op op, Type *t, const char *a, const char *b);
+bool has_effects(Node *n);
+int count_effects(Node **nodes, int n);
 
 /* cgen_stmt.c */
 void cg_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -84,6 +86,9 @@ void find_throwers(Program *p);
 typedef struct Sub { CBuf *saved; int ind; CBuf b; } Sub;
 void sub_begin(Sub *s);
 const char *sub_end(Sub *s, const char *value);
+/* a as C text, first into a temporary (in *s, opened on first use) when
+ * order is set and a has effects: operands in the language's order */
+const char *in_order(Node *a, bool order, Sub *s, bool *opened);
 
 /* cgen_call.c: calls and built-ins */
 const char *cx_call(Node *n);

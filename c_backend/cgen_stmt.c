@@ -454,7 +454,6 @@ void cg_function(Func *f)
     block_inner(f->body);
     if (f->ret_var)
         cg_out("ks_ret = %s;", cvar(f->ret_var));
-    cg_out("goto ks_exit;");
     G.ind = 0;
     cg_out("ks_exit: __attribute__((unused));");
     G.ind = 4;

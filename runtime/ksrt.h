@@ -54,9 +54,13 @@ static inline int64_t ks_smod(int64_t a, int64_t b)
     return a % b;
 }
 
-/* An index into a fixed-size array, checked: userspace has no verifier. */
-#define ks_ix(i, n, where) ((uint64_t)(i) < (uint64_t)(n) ? (size_t)(i) : ks_index_fail((uint64_t)(i), (n), (where)))
+/* An index into a fixed-size array, checked: userspace has no verifier.
+ * A negative index converts to a huge one and fails too. */
 size_t ks_index_fail(uint64_t i, size_t n, const char *where) __attribute__((noreturn));
+static inline size_t ks_ix(uint64_t i, size_t n, const char *where)
+{
+    return i < n ? (size_t)i : ks_index_fail(i, n, where);
+}
 
 /* ---- strings: str(N) is a struct holding char s[N] ---------------------- */
 

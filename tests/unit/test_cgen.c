@@ -341,6 +341,21 @@ static void test_match_forms(void)
                "x!\n6 yes 503 203 0\n", 0);
 }
 
+/* Calls run left to right, once each, whatever C's argument order. */
+static void test_evaluation_order(void)
+{
+    run_expect("fn next(c: *u32) -> u32 {\n    *c += 1\n    return *c\n}\n"
+               "fn pair(a: u32, b: u32) -> u32 { return a * 10 + b }\n"
+               "fn name(c: *u32) -> str(8) {\n    *c += 1\n    return \"n\"\n}\n"
+               "fn main() -> i32 {\n    var c: u32 = 0\n"
+               "    print(\"%u %u\", next(&c), next(&c))\n"
+               "    print(\"%u\", pair(next(&c), next(&c)))\n"
+               "    print(\"%u\", next(&c) * 10 + next(&c))\n"
+               "    print(\"%s %u\", name(&c), c)\n"
+               "    return 0\n}\n",
+               "1 2\n34\n56\nn 7\n", 0);
+}
+
 /* An index out of range stops the program with a message (exit 1). */
 static void test_index_checked(void)
 {
@@ -361,4 +376,5 @@ UNIT_SUITE(cgen,
            UT(test_named_return_and_fn_pointers),
            UT(test_structs_arrays_pointers),
            UT(test_index_checked),
-           UT(test_match_forms))
+           UT(test_match_forms),
+           UT(test_evaluation_order))
