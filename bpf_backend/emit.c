@@ -23,9 +23,65 @@ static bool invert(uint8_t *code)
 
 static bool is_ja(MIns *i) { return i->kind == MK_JUMP && BPF_OP(i->code) == BPF_JA; }
 
+/* A block that is only `ja X` (a split edge whose copies coalesced away)
+ * is a trampoline: jumps to it go straight to X. */
+static MBlock *through(MBlock *b)
+{
+    for (int hops = 0; hops < 8 && b->ins.n == 1 && is_ja(&b->ins.v[0]) && b->ins.v[0].target != b; hops++)
+        b = b->ins.v[0].target;
+    return b;
+}
+
+static bool ends_flow(MBlock *b)
+{
+    if (!b->ins.n)
+        return false;
+    MIns *last = &b->ins.v[b->ins.n - 1];
+    return last->kind == MK_EXIT || is_ja(last);
+}
+
+/* Retargets jumps past trampolines, then drops blocks nothing reaches. */
+static void thread_jumps(MFunc *m)
+{
+    for (int p = 0; p < m->layout.n; p++) {
+        MBlock *b = m->layout.v[p];
+        for (int k = 0; k < b->ins.n; k++)
+            if (b->ins.v[k].kind == MK_JUMP)
+                b->ins.v[k].target = through(b->ins.v[k].target);
+    }
+    char *live = xalloc((size_t)m->blocks.n + 1);
+    VEC(MBlock *) work = { 0 };
+    live[m->layout.v[0]->id] = 1;
+    vpush(work, m->layout.v[0]);
+    int *pos = xalloc(sizeof(int) * (size_t)(m->blocks.n + 1));
+    for (int p = 0; p < m->layout.n; p++)
+        pos[m->layout.v[p]->id] = p;
+    while (work.n) {
+        MBlock *b = work.v[--work.n];
+        for (int k = 0; k < b->ins.n; k++) {
+            MBlock *t = b->ins.v[k].kind == MK_JUMP ? b->ins.v[k].target : NULL;
+            if (t && !live[t->id]) {
+                live[t->id] = 1;
+                vpush(work, t);
+            }
+        }
+        int p = pos[b->id];
+        if (!ends_flow(b) && p + 1 < m->layout.n && !live[m->layout.v[p + 1]->id]) {
+            live[m->layout.v[p + 1]->id] = 1;
+            vpush(work, m->layout.v[p + 1]);
+        }
+    }
+    int out = 0;
+    for (int p = 0; p < m->layout.n; p++)
+        if (live[m->layout.v[p]->id])
+            m->layout.v[out++] = m->layout.v[p];
+    m->layout.n = out;
+}
+
 /* Drops jumps that fall through to the next block anyway. */
 static void fold_jumps(MFunc *m)
 {
+    thread_jumps(m);
     for (int p = 0; p < m->layout.n; p++) {
         MBlock *b = m->layout.v[p];
         MBlock *next = p + 1 < m->layout.n ? m->layout.v[p + 1] : NULL;
