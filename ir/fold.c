@@ -119,7 +119,7 @@ static void make_copy(Ins *i, Ins *src)
 static IrFunc *cur_func;
 
 /* A new constant right before i (operands must be defined earlier). */
-static Ins *pow2_const(Ins *i, int64_t v)
+static Ins *const_before(Ins *i, int64_t v)
 {
     Ins *c = ir_new_ins(cur_func, I_CONST, i->w);
     c->imm = v;
@@ -168,14 +168,14 @@ static bool simplify(Ins *i)
          * the range of a shift but not of a division */
         if (i->op == I_UDIV && k > 1 && ((uint64_t)k & mask_of(i->w)) == (uint64_t)k && !(k & (k - 1))) {
             i->op = I_SHR;
-            i->a[1] = pow2_const(i, __builtin_ctzll((uint64_t)k));
+            i->a[1] = const_before(i, __builtin_ctzll((uint64_t)k));
             return true;
         }
         return false;
     case I_UMOD:
         if (k > 0 && ((uint64_t)k & mask_of(i->w)) == (uint64_t)k && !(k & (k - 1))) {
             i->op = I_AND;
-            i->a[1] = pow2_const(i, k - 1);
+            i->a[1] = const_before(i, k - 1);
             return true;
         }
         return false;
@@ -195,21 +195,12 @@ static bool simplify(Ins *i)
 }
 
 /* (p + c1) + c2 -> p + (c1 + c2): keeps pointer offsets constant. */
-static bool reassociate(IrFunc *f, Ins *i)
+static bool reassociate(Ins *i)
 {
     Ins *a = i->a[0];
     if (i->op != I_ADD || i->w != 8 || !is_const(i->a[1]) || a->op != I_ADD || !is_const(a->a[1]) || a->w != 8)
         return false;
-    Ins *c = ir_new_ins(f, I_CONST, 8);
-    c->imm = a->a[1]->imm + i->a[1]->imm;
-    c->blk = i->blk;
-    int k = 0;
-    while (i->blk->ins.v[k] != i)
-        k++;
-    vpush(i->blk->ins, NULL);
-    for (int j = i->blk->ins.n - 1; j > k; j--)
-        i->blk->ins.v[j] = i->blk->ins.v[j - 1];
-    i->blk->ins.v[k] = c;
+    Ins *c = const_before(i, a->a[1]->imm + i->a[1]->imm);
     i->a[0] = a->a[0];
     i->a[1] = c;
     return true;
@@ -256,7 +247,7 @@ static void fold_swapped_compare(Ins *t)
         Ins *x = t->a[s], *c = t->a[!s];
         if (!x || x->op != I_BSWAP || !is_const(c) || x->imm != t->cw * 8 || (x->imm != 16 && x->imm != 32))
             continue;
-        Ins *k = pow2_const(t, 0);
+        Ins *k = const_before(t, 0);
         k->w = t->cw;
         uint64_t v = (uint64_t)c->imm;
         k->imm = x->imm == 16 ? (int64_t)__builtin_bswap16((uint16_t)v) : (int64_t)__builtin_bswap32((uint32_t)v);
@@ -282,7 +273,7 @@ void ir_fold(IrFunc *f)
                 continue;
             if (fold_offset(i))
                 continue;
-            if (reassociate(f, i))
+            if (reassociate(i))
                 k++;
         }
         Ins *t = ir_term(bl);

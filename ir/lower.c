@@ -478,54 +478,6 @@ static void lower_loop(Node *n)
     set_block(exit->preds.n ? exit : NULL);
 }
 
-/* match as a statement: a chain of equality tests, then the arms. */
-static void lower_match_stmt(Node *m)
-{
-    Ins *x = rvalue(m->cond);
-    int w = width_of(m->cond->ty);
-    Block *join = new_block();
-    Node *deflt = NULL;
-    for (int i = 0; i < m->args.n; i++) {
-        Node *arm = m->args.v[i];
-        if (!arm->args.n) {
-            /* lowered last, once its predecessor exists (see match_rvalue) */
-            deflt = arm;
-            continue;
-        }
-        Block *body = new_block();
-        for (int j = 0; j < arm->args.n; j++) {
-            Block *next = new_block();
-            branch(CC_EQ, w, x, rvalue(arm->args.v[j]), body, next);
-            seal(next);
-            set_block(next);
-        }
-        Block *resume = L.cur;
-        seal(body);
-        set_block(body);
-        if (arm->body->kind == N_BLOCK)
-            lower_block(arm->body);
-        else
-            rvalue(arm->body);
-        jump(join);
-        set_block(resume);
-    }
-    if (deflt) {
-        Block *body = new_block();
-        jump(body);
-        seal(body);
-        set_block(body);
-        if (deflt->body->kind == N_BLOCK)
-            lower_block(deflt->body);
-        else
-            rvalue(deflt->body);
-        jump(join);
-    } else {
-        jump(join);
-    }
-    seal(join);
-    set_block(join->preds.n ? join : NULL);
-}
-
 /* try: the body throws to a dispatch block that tests the code against
  * each catch in order; an unmatched code goes on to the outer handler. */
 static void lower_try(Node *n)
@@ -598,7 +550,7 @@ static void lower_stmt_kind(Node *n)
     case N_VAR: lower_var(n); break;
     case N_EXPR:
         if (n->lhs->kind == N_MATCH)
-            lower_match_stmt(n->lhs);
+            lower_match(n->lhs, NULL);
         else if (n->lhs->kind == N_IF)
             lower_if(n->lhs);
         else if (n->lhs->kind == N_BLOCK)

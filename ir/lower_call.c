@@ -106,21 +106,7 @@ static void if_nonnull(Ins *p, Block **then, Block **els, Block **join)
     set_block(*then);
 }
 
-Ins *map_read(Node *idx, Type *t)
-{
-    Ins *p = map_lookup(idx);
-    Var *v = synth_var("mapval", t);
-    Block *yes, *no, *join;
-    if_nonnull(p, &yes, &no, &join);
-    write_var(v, yes, load((Addr){ p, 0 }, t));
-    jump(join);
-    set_block(no);
-    write_var(v, no, iconst(0, width_of(t)));
-    jump(join);
-    seal(join);
-    set_block(join);
-    return read_var(v, join);
-}
+Ins *map_read(Node *idx, Type *t) { return read_through(map_lookup(idx), 0, t, NULL); }
 
 void copy_map_value(Addr dst, Node *src, int size)
 {

@@ -575,7 +575,7 @@ Addr addr_of(Node *n)
 /* ---- rvalues ----------------------------------------------------------- */
 
 /* Reads through a map reference: the value, or zero when absent. */
-static Ins *read_through(Ins *p, int64_t off, Type *t, Member *m)
+Ins *read_through(Ins *p, int64_t off, Type *t, Member *m)
 {
     Var *v = synth_var("mapval", t);
     Block *yes = new_block(), *no = new_block(), *join = new_block();
@@ -731,9 +731,21 @@ static void branch_value(Node *body, Var *v)
         write_var(v, L.cur, val);
 }
 
-static Ins *match_rvalue(Node *m)
+/* An arm's body: for its value into v, or (v NULL) as statements. */
+static void arm_body(Node *body, Var *v)
 {
-    Var *v = synth_var("match", m->ty);
+    if (v)
+        branch_value(body, v);
+    else if (body->kind == N_BLOCK)
+        lower_block(body);
+    else
+        rvalue(body);
+}
+
+/* match: a chain of equality tests, then the arms; v collects the value
+ * of a match used as an expression (NULL for a statement). */
+Ins *lower_match(Node *m, Var *v)
+{
     Ins *x = rvalue(m->cond);
     int w = width_of(m->cond->ty);
     Block *join = new_block();
@@ -757,7 +769,7 @@ static Ins *match_rvalue(Node *m)
         Block *resume = L.cur;
         seal(body);
         set_block(body);
-        branch_value(arm->body, v);
+        arm_body(arm->body, v);
         jump(join);
         set_block(resume);
     }
@@ -766,12 +778,16 @@ static Ins *match_rvalue(Node *m)
         jump(body);
         seal(body);
         set_block(body);
-        branch_value(deflt->body, v);
-        jump(join);
-    } else if (L.cur) { /* exhaustive: the last arm's tests cannot all fail */
-        jump(join);
+        arm_body(deflt->body, v);
     }
-    return join_value(join, v);
+    /* without a default the match is exhaustive, or a statement that
+     * does nothing when no arm matches */
+    jump(join);
+    if (v)
+        return join_value(join, v);
+    seal(join);
+    set_block(join->preds.n ? join : NULL);
+    return NULL;
 }
 
 static Ins *if_rvalue(Node *n)
@@ -857,7 +873,7 @@ Ins *rvalue(Node *n)
         Ins *r = lower_call(n, &agg);
         return agg.base ? addr_value(agg) : r;
     }
-    case N_MATCH: return match_rvalue(n);
+    case N_MATCH: return lower_match(n, synth_var("match", n->ty));
     case N_IF: return if_rvalue(n);
     case N_BLOCK: {
         Var *v = synth_var("block", t);
