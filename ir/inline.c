@@ -108,7 +108,8 @@ static void lower_args_and_returns(Clone *c, IrFunc *callee)
             } else if (i->op == I_RET) {
                 if (c->result && i->a[0]) {
                     Ins **na = xalloc(sizeof(Ins *) * (size_t)(c->result->nargs + 1));
-                    memcpy(na, c->result->args, sizeof(Ins *) * (size_t)c->result->nargs);
+                    if (c->result->nargs)
+                        memcpy(na, c->result->args, sizeof(Ins *) * (size_t)c->result->nargs);
                     na[c->result->nargs++] = i->a[0];
                     c->result->args = na;
                 }

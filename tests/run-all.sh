@@ -9,6 +9,7 @@ mkdir -p "$ROOT/build"
 : >"$log"
 suites=(
     "unit:$ROOT/build/unit"
+    "sanitizers:$ROOT/tests/run-san.sh"
     "conformance:$ROOT/tests/run-conformance.sh"
     "objects:$ROOT/tests/run-objects.sh"
 )
