@@ -25,7 +25,7 @@
 extern bool ks_exc;
 extern int32_t ks_exc_code;
 
-static inline void ks_throw(int32_t code)
+static inline __attribute__((unused)) void ks_throw(int32_t code)
 {
     ks_exc = true;
     ks_exc_code = code;
@@ -35,9 +35,9 @@ static inline void ks_throw(int32_t code)
 
 /* Division by zero yields 0 and modulo by zero the dividend (the BPF rule);
  * INT64_MIN / -1 wraps instead of trapping. */
-static inline uint64_t ks_udiv(uint64_t a, uint64_t b) { return b ? a / b : 0; }
-static inline uint64_t ks_umod(uint64_t a, uint64_t b) { return b ? a % b : a; }
-static inline int64_t ks_sdiv(int64_t a, int64_t b)
+static inline __attribute__((unused)) uint64_t ks_udiv(uint64_t a, uint64_t b) { return b ? a / b : 0; }
+static inline __attribute__((unused)) uint64_t ks_umod(uint64_t a, uint64_t b) { return b ? a % b : a; }
+static inline __attribute__((unused)) int64_t ks_sdiv(int64_t a, int64_t b)
 {
     if (!b)
         return 0;
@@ -45,7 +45,7 @@ static inline int64_t ks_sdiv(int64_t a, int64_t b)
         return (int64_t)(0 - (uint64_t)a);
     return a / b;
 }
-static inline int64_t ks_smod(int64_t a, int64_t b)
+static inline __attribute__((unused)) int64_t ks_smod(int64_t a, int64_t b)
 {
     if (!b)
         return a;
@@ -57,7 +57,7 @@ static inline int64_t ks_smod(int64_t a, int64_t b)
 /* An index into a fixed-size array, checked: userspace has no verifier.
  * A negative index converts to a huge one and fails too. */
 size_t ks_index_fail(uint64_t i, size_t n, const char *where) __attribute__((noreturn));
-static inline size_t ks_ix(uint64_t i, size_t n, const char *where)
+static inline __attribute__((unused)) size_t ks_ix(uint64_t i, size_t n, const char *where)
 {
     return i < n ? (size_t)i : ks_index_fail(i, n, where);
 }
