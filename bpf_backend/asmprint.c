@@ -90,6 +90,13 @@ static bool print_alu(FILE *out, const struct bpf_insn *in)
     const char *s = alu_op(op);
     if (!s)
         return false;
+    /* cpu v4: signed division and modulo (off 1), sign-extending moves */
+    if ((op == BPF_DIV || op == BPF_MOD) && in->off == 1)
+        s = op == BPF_DIV ? "s/=" : "s%=";
+    if (op == BPF_MOV && BPF_SRC(in->code) == BPF_X && in->off) {
+        fprintf(out, "%c%d = (s%d)%c%d", r, in->dst_reg, in->off, r, in->src_reg);
+        return true;
+    }
     if (BPF_SRC(in->code) == BPF_X)
         fprintf(out, "%c%d %s %c%d", r, in->dst_reg, s, r, in->src_reg);
     else

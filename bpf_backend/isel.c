@@ -214,7 +214,11 @@ static int sext_reg(Ins *v, int w, int to)
         return r;
     }
     int src = R(v);
-    if (S.m->cpu >= 4 && w < 8) {
+    if (w >= to) {      /* nothing to extend */
+        mov_reg(r, src, true);
+        return r;
+    }
+    if (S.m->cpu >= 4) {
         MIns mv = mk((to == 8 ? BPF_ALU64 : BPF_ALU) | BPF_MOV | BPF_X, r, src, (int16_t)(w * 8), 0);
         put(mv);
         return r;
@@ -306,7 +310,14 @@ static void signed_divmod(Ins *i)
         int a = w == 8 ? R(i->a[0]) : sext_reg(i->a[0], w, 4);
         uint8_t cls = alu_class(w < 4 ? 4 : w);
         mov_reg(d, a, true);
-        int b = w == 8 ? R(i->a[1]) : sext_reg(i->a[1], w, 4);
+        Ins *bv = i->a[1];
+        if (bv->op == I_CONST && (w == 8 ? fits32(bv->imm) : true)) {
+            int sh = 64 - 8 * (w < 4 ? w : (w == 8 ? 8 : 4));
+            int64_t k = sh ? (int64_t)((uint64_t)bv->imm << sh) >> sh : bv->imm;
+            put(mk(cls | (mod ? BPF_MOD : BPF_DIV) | BPF_K, d, 0, 1, (int32_t)k));
+            return;
+        }
+        int b = w == 8 ? R(bv) : sext_reg(bv, w, 4);
         put(mk(cls | (mod ? BPF_MOD : BPF_DIV) | BPF_X, d, b, 1, 0));
         return;
     }
