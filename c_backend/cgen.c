@@ -133,6 +133,7 @@ static void options(CBuf *b, Func *f)
 {
     if (!f->params.n) {
         cb_put(b, "    ks_parse_args(argc, argv, NULL, 0, NULL);\n");
+        cb_put(b, "    ks_rt_open();\n    ks_init_globals();\n");
         cb_fmt(b, "    int32_t ks_rc = %s();\n", cfunc(f));
         return;
     }
@@ -152,13 +153,13 @@ static void options(CBuf *b, Func *f)
     }
     cb_put(b, "    };\n");
     cb_fmt(b, "    ks_parse_args(argc, argv, %s, %d, &ks_args);\n", n ? "ks_opts" : "NULL", n);
+    cb_put(b, "    ks_rt_open();\n    ks_init_globals();\n");
     cb_fmt(b, "    int32_t ks_rc = %s(ks_args);\n", cfunc(f));
 }
 
 static void write_main(CBuf *b, Func *f)
 {
-    cb_put(b, "int main(int argc, char **argv)\n{\n");
-    cb_put(b, "    ks_rt_init(&ks_program, argc, argv);\n    ks_init_globals();\n");
+    cb_put(b, "int main(int argc, char **argv)\n{\n    ks_rt_init(&ks_program, argc, argv);\n");
     options(b, f);
     cb_put(b, "    if (ks_exc)\n        ks_rc = ks_uncaught();\n    ks_exit(ks_rc);\n}\n");
 }
@@ -193,7 +194,7 @@ static void write_test_main(CBuf *b, Program *p)
         cb_fmt(&table, "        { %s, ks_test%d },\n", cquote(f->name, (int)strlen(f->name)), n++);
     }
     cb_put(b, "int main(int argc, char **argv)\n{\n");
-    cb_put(b, "    ks_rt_init(&ks_program, argc, argv);\n    ks_init_globals();\n");
+    cb_put(b, "    ks_rt_init(&ks_program, argc, argv);\n    ks_rt_open();\n    ks_init_globals();\n");
     if (n)
         cb_fmt(b, "    static const ks_test ks_tests[] = {\n%s    };\n", cb_str(&table));
     cb_fmt(b, "    return ks_run_tests(%s, %d, argc, argv);\n}\n", n ? "ks_tests" : "NULL", n);

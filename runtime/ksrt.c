@@ -127,7 +127,12 @@ void ks_rt_init(const ks_config *cfg, int argc, char **argv)
     libbpf_set_print(ks_libbpf_print);
     ks_start_signal_thread();
     atexit(ks_cleanup);
-    if (cfg->obj_len)
+}
+
+/* After the options (so --help works whatever the object needs). */
+void ks_rt_open(void)
+{
+    if (ks_cfg->obj_len)
         ks_obj_open();
 }
 

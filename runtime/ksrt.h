@@ -83,6 +83,8 @@ typedef struct ks_config {
 } ks_config;
 
 void ks_rt_init(const ks_config *cfg, int argc, char **argv);
+/* Opens the embedded object (not loaded yet); after the options. */
+void ks_rt_open(void);
 extern const char *ks_progname;
 
 /* main(args: S): each field of S is an option --field=value. */
