@@ -2,22 +2,26 @@
  * terms (see ir/bounds.h for the files and their parts). For each
  * function:
  *
- *   1. passes over the blocks in reverse post-order until the phis settle
- *      (ranges, pointers, facts from branches, which edges can be taken);
+ *   1. the blocks in reverse post-order, each loop evaluated until its phis
+ *      settle (ranges, pointers, facts from branches, which edges can be
+ *      taken), inner loops inside each round of the outer one;
  *   2. the path facts (bounds_flow.c) over what the verifier can reach;
  *   3. a final pass that judges every instruction: it reports what the
  *      kernel would reject and records the checks to insert;
  *   4. loop bounds and the estimate of the verifier's work;
  *   5. the inserted checks go into the IR.
  *
- * Each pass costs a constant per instruction plus the facts it looks up
- * (a few per value), so the whole is near-linear in the program. */
+ * A loop costs its size times the rounds it needs (its iterations when
+ * they are few and known, a few more than that when its phis widen), and
+ * each instruction a constant plus the facts it looks up (a few per
+ * value), so the whole is near-linear in the program. */
 #include "ir/bounds.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_PASSES 40
 
@@ -63,41 +67,102 @@ static bool reachable(BFunc *bf, Block *b)
     return false;
 }
 
-/* One pass over the function; true when a phi or an edge changed. */
-static bool run_pass(BFunc *bf)
+/* One block: its edge's facts, then every instruction (judged first in
+ * the final pass). True when a phi or an outgoing edge changed. */
+static bool eval_block(BFunc *bf, int bi)
 {
-    IrFunc *f = bf->f;
-    bool changed = false;
-    bstate_clear_facts(bf);
-    for (int bi = 0; bi < f->blocks.n; bi++) {
-        Block *b = f->blocks.v[bi];
-        bool r = reachable(bf, b);
-        changed |= r != bf->reach[bi];
-        bf->reach[bi] = r;
-        if (!r)
-            continue;
-        if (b->preds.n == 1 && b->preds.v[0] != b)
-            edge_facts(bf, b->preds.v[0], succ_of(b->preds.v[0], b), bi);
+    Block *b = bf->f->blocks.v[bi];
+    bool changed = false, r = reachable(bf, b);
+    changed |= r != bf->reach[bi];
+    bf->reach[bi] = r;
+    if (!r)
+        return changed;
+    if (b->preds.n == 1 && b->preds.v[0] != b)
+        edge_facts(bf, b->preds.v[0], succ_of(b->preds.v[0], b), bi);
+    if (bf->final)
+        flow_block_begin(bf, b);
+    for (int k = 0; k < b->ins.n; k++) {
+        Ins *i = b->ins.v[k];
+        bf->cur_blk = bi;
+        bf->cur_idx = k;
         if (bf->final)
-            flow_block_begin(bf, b);
-        for (int k = 0; k < b->ins.n; k++) {
-            Ins *i = b->ins.v[k];
-            bf->cur_blk = bi;
-            bf->cur_idx = k;
-            if (bf->final)
-                check_ins(bf, i);
-            AVal nv = aval_eval(bf, i);
-            if (i->op == I_PHI && !aval_same(&nv, &bf->val[i->id]))
-                changed = true;
-            bf->val[i->id] = nv;
-            if (bf->final)
-                flow_step(bf, i);
+            check_ins(bf, i);
+        AVal nv = aval_eval(bf, i);
+        if (i->op == I_PHI && !aval_same(&nv, &bf->val[i->id]))
+            changed = true;
+        bf->val[i->id] = nv;
+        if (bf->final)
+            flow_step(bf, i);
+    }
+    uint8_t old = bf->edges[bi];
+    branch_edges(bf, b);
+    return changed | (old != bf->edges[bi]);
+}
+
+static bool eval_range(BFunc *bf, int from, int to);
+
+/* A loop (the blocks from its header to its last block in reverse
+ * post-order) evaluated until its phis settle; the facts of one round are
+ * dropped before the next. Past the pass budget, growing phis widen. In
+ * the final pass, once: the values have settled. */
+static bool iterate_loop(BFunc *bf, int head, int end)
+{
+    if (bf->final) {
+        bool changed = eval_block(bf, head);
+        return changed | eval_range(bf, head + 1, end);
+    }
+    int mark = fact_mark(bf);
+    bool any = false, saved = bf->force_widen;
+    for (int round = 0; round < 2 * MAX_PASSES; round++) {
+        fact_undo(bf, mark);
+        bf->force_widen = saved || round >= MAX_PASSES;
+        bool changed = eval_block(bf, head);
+        changed |= eval_range(bf, head + 1, end);
+        any |= changed;
+        if (!changed)
+            break;
+    }
+    bf->force_widen = saved;
+    return any;
+}
+
+/* Blocks from..to in reverse post-order, each loop inside iterated. */
+static bool eval_range(BFunc *bf, int from, int to)
+{
+    bool changed = false;
+    for (int bi = from; bi <= to;) {
+        int end = bf->loop_end[bi];
+        if (end >= 0 && end <= to) {
+            changed |= iterate_loop(bf, bi, end);
+            bi = end + 1;
+        } else {
+            changed |= eval_block(bf, bi++);
         }
-        uint8_t old = bf->edges[bi];
-        branch_edges(bf, b);
-        changed |= old != bf->edges[bi];
     }
     return changed;
+}
+
+/* The last block of each loop in reverse post-order, by header; -1 for
+ * a block that heads no loop. */
+static void find_loop_ends(BFunc *bf)
+{
+    IrFunc *f = bf->f;
+    bf->loop_end = xalloc(sizeof(int) * (size_t)(f->blocks.n + 1));
+    for (int i = 0; i < f->blocks.n; i++)
+        bf->loop_end[i] = -1;
+    for (int i = 0; i < f->blocks.n; i++) {
+        Ins *t = ir_term(f->blocks.v[i]);
+        for (int s = 0; t && s < 2; s++) {
+            Block *h = (t->op == I_JMP && s == 0) || t->op == I_BR ? t->succ[s] : NULL;
+            if (h && h->id <= i && bstate_dominates(bf, h->id, -1, i, 0) && bf->loop_end[h->id] < i)
+                bf->loop_end[h->id] = i;
+        }
+    }
+    /* an outer loop ends no earlier than the loops it holds */
+    for (int i = f->blocks.n - 1; i >= 0; i--)
+        for (int j = i + 1; j <= bf->loop_end[i]; j++)
+            if (bf->loop_end[j] > bf->loop_end[i])
+                bf->loop_end[i] = bf->loop_end[j];
 }
 
 static int width_of_type(Type *t)
@@ -153,20 +218,34 @@ static void analyze(IrProgram *ip, IrFunc *f)
     bstate_init(bf, ip, f);
     set_verdict(bf);
     loops_const_trips(bf);
-    bool moving = true;
-    for (int pass = 0; pass < MAX_PASSES && moving; pass++)
-        moving = run_pass(bf);
-    bf->force_widen = true;     /* out of budget: every growing phi widens */
-    for (int pass = 0; pass < MAX_PASSES && moving; pass++)
-        moving = run_pass(bf);
+    find_loop_ends(bf);
+    eval_range(bf, 0, f->blocks.n - 1);
     flow_analyze(bf);
     bf->final = true;
-    bf->force_widen = false;
-    run_pass(bf);
+    bstate_clear_facts(bf);
+    eval_range(bf, 0, f->blocks.n - 1);
     if (getenv("KSC_BOUNDS_DEBUG"))
         debug_dump(bf);
     loops_check(bf);
     insert_apply(bf);
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* KSC_BOUNDS_TIME=1 in the environment: the time the pass takes, on
+ * stderr (bench/bounds_time.sh). */
+static void report_time(IrProgram *p, double ms)
+{
+    long n = 0;
+    for (int i = 0; i < p->funcs.n; i++)
+        for (int b = 0; b < p->funcs.v[i]->blocks.n; b++)
+            n += p->funcs.v[i]->blocks.v[b]->ins.n;
+    fprintf(stderr, "bounds: %.2f ms, %d functions, %ld instructions\n", ms, p->funcs.n, n);
 }
 
 int ir_bounds(IrProgram *p, BoundsOpts *o)
@@ -174,7 +253,10 @@ int ir_bounds(IrProgram *p, BoundsOpts *o)
     if (o && o->disabled)
         return 0;
     int before = diag_errors();
+    double start = now_ms();
     for (int i = 0; i < p->funcs.n; i++)
         analyze(p, p->funcs.v[i]);
+    if (getenv("KSC_BOUNDS_TIME"))
+        report_time(p, now_ms() - start);
     return diag_errors() - before;
 }

@@ -123,6 +123,12 @@ typedef struct BFunc {
     int ret_width;
     int errors;
     VEC(BRequest) requests;
+    int64_t *sizes;         /* by value id: object sizes found by name */
+    AVal *scratch_in;       /* aval_phi's operands */
+    struct Block **scratch_preds;
+    int nscratch;
+    int *loop_end;          /* by block id: last block of the loop it heads */
+    VEC(int) undo;          /* fact_add's log: kind, key, previous head */
 } BFunc;
 
 #define PKT0_KEY(bf) ((bf)->nkeys - 1)
@@ -131,6 +137,8 @@ void bstate_init(BFunc *bf, IrProgram *ip, IrFunc *f);
 void bstate_clear_facts(BFunc *bf);
 bool bstate_dominates(BFunc *bf, int ablk, int aidx, int bblk, int bidx);
 void fact_add(BFunc *bf, FactKind k, int key, int blk, int idx, Rng v, Rng l, int64_t bytes);
+int fact_mark(BFunc *bf);
+void fact_undo(BFunc *bf, int mark);       /* drop the facts added since */
 void pkt_fact(BFunc *bf, const AVal *p, int blk, int idx, int64_t rel_need);
 bool pkt_proven(BFunc *bf, const AVal *p, int64_t rel_need, int blk, int idx);
 /* A value as seen at the current position (facts applied). */

@@ -124,6 +124,8 @@ static bool induction(BFunc *bf, Loop *l, Ins *x, Induction *out, bool consts)
     if (phi && (phi->op == I_ADD || phi->op == I_SUB) && phi->a[1]->op == I_CONST) {
         bias = phi->op == I_ADD ? phi->a[1]->imm : -phi->a[1]->imm;
         phi = strip(phi->a[0]);
+    } else if (phi && (phi->op == I_SHR || phi->op == I_SAR) && phi->a[1]->op == I_CONST) {
+        phi = strip(phi->a[0]);     /* a rotated loop tests the next value */
     }
     if (!phi || phi->op != I_PHI || phi->blk != l->head)
         return false;
@@ -351,8 +353,20 @@ static uint64_t multiplier(Loop *l)
 
 /* ---- reports ---------------------------------------------------------- */
 
+/* Where the loop is written: the jump or test that enters it (lower.c
+ * rotates loops, so the test inside carries the body's last line). */
 static Pos loop_pos(Loop *l)
 {
+    Block *entry = NULL;
+    int outside = 0;
+    for (int k = 0; k < l->head->preds.n; k++)
+        if (!l->in[l->head->preds.v[k]->id]) {
+            entry = l->head->preds.v[k];
+            outside++;
+        }
+    Ins *g = outside == 1 ? ir_term(entry) : NULL;
+    if (g && g->pos.line)
+        return g->pos;
     Ins *t = ir_term(l->head);
     for (int k = 0; k < l->head->ins.n; k++)
         if (l->head->ins.v[k]->op != I_PHI && l->head->ins.v[k]->pos.line)
@@ -363,7 +377,7 @@ static Pos loop_pos(Loop *l)
 static void report_unbounded(BFunc *bf, Loop *l, Ins *test, Rng lim)
 {
     if (test) {
-        bounds_error(bf, test->pos, "the verifier cannot see this loop end: its limit may be as large as %s",
+        bounds_error(bf, loop_pos(l), "the verifier cannot see this loop end: its limit may be as large as %s",
                      rng_str(lim));
         help("cap the limit before the loop: if (n > 1024) { n = 1024 }");
         return;
@@ -427,14 +441,14 @@ static void estimate(BFunc *bf, Loop **loops, int n)
     if (w && w->split) {
         const char *name = w->split->var ? w->split->var->name : NULL;
         note_at(w->split->pos, "%s%s%s changes on only one side of a branch the verifier cannot decide, and is "
-                "compared later: the paths it walks grow by half each iteration, over %llu iterations",
-                name ? "'" : "this value", name ? name : "", name ? "'" : "", (unsigned long long)w->trips - 1);
+                "compared later: the paths it walks grow by half each iteration, over about %llu iterations",
+                name ? "'" : "this value", name ? name : "", name ? "'" : "", (unsigned long long)w->trips);
         help("run fewer iterations, or keep the count in a map value, which the verifier does not track");
         return;
     }
     if (w)
-        note_at(p, "this loop runs up to %llu times, and the verifier walks every iteration",
-                (unsigned long long)w->trips - 1);
+        note_at(p, "this loop runs about %llu times, and the verifier walks every iteration",
+                (unsigned long long)w->trips);
     help("run fewer iterations, or split the work across programs with tail calls");
 }
 

@@ -141,6 +141,7 @@ void bstate_clear_facts(BFunc *bf)
     for (int k = 0; k < 3; k++)
         memset(bf->head[k], 0xff, sizeof(int) * (size_t)bf->nkeys);
     bf->facts.n = 0;
+    bf->undo.n = 0;
 }
 
 /* Does position a (after instruction aidx of block ablk) come before
@@ -156,7 +157,19 @@ void fact_add(BFunc *bf, FactKind k, int key, int blk, int idx, Rng v, Rng l, in
 {
     Fact ft = { bf->head[k][key], blk, idx, v, l, bytes, NULL, 0 };
     vpush(bf->facts, ft);
+    vpush(bf->undo, (int)k);
+    vpush(bf->undo, key);
     bf->head[k][key] = bf->facts.n - 1;
+}
+
+int fact_mark(BFunc *bf) { return bf->facts.n; }
+
+void fact_undo(BFunc *bf, int mark)
+{
+    while (bf->facts.n > mark) {
+        int key = bf->undo.v[--bf->undo.n], k = bf->undo.v[--bf->undo.n];
+        bf->head[k][key] = bf->facts.v[--bf->facts.n].next;
+    }
 }
 
 /* The verifier has proven the bytes up to rel_need past p: on each path,
@@ -178,8 +191,7 @@ static AVal scalar_of(Rng v, Rng l, int w)
     AVal a = { 0 };
     a.kind = AK_SCALAR;
     a.v = v;
-    a.l = rng_is_empty(l) ? l : rng_meet(l, v, w);
-    a.root = NULL;
+    a.l = rng_is_empty(l) || rng_eq(l, v) ? l : rng_meet(l, v, w);
     a.size = -1;
     return a;
 }
@@ -193,8 +205,12 @@ static AVal exact_of(Rng v, Rng l, int w, bool exact)
 
 static AVal const_val(Ins *c)
 {
-    Rng r = rng_const((uint64_t)c->imm, c->w ? c->w : 8);
-    return exact_of(r, r, c->w ? c->w : 8, true);
+    AVal a = { 0 };
+    a.kind = AK_SCALAR;
+    a.v = a.l = rng_const((uint64_t)c->imm, c->w ? c->w : 8);
+    a.exact = true;
+    a.size = -1;
+    return a;
 }
 
 AVal aval_at_pos(BFunc *bf, Ins *v, int blk, int idx)
@@ -309,17 +325,37 @@ static Global *global_named(BFunc *bf, const char *name)
     return NULL;
 }
 
-int64_t map_value_size(BFunc *bf, Ins *map)
+/* Sizes by value id, looked up by name once per function. */
+static int64_t cached_size(BFunc *bf, Ins *i, int64_t (*find)(BFunc *, Ins *))
 {
-    if (!map || map->op != I_MAP || !map->sym)
-        return -1;
+    if (!bf->sizes) {
+        bf->sizes = xalloc(sizeof(int64_t) * (size_t)(bf->f->nvals + 1));
+        for (int k = 0; k <= bf->f->nvals; k++)
+            bf->sizes[k] = -2;
+    }
+    if (i->id > bf->f->nvals)
+        return find(bf, i);
+    if (bf->sizes[i->id] == -2)
+        bf->sizes[i->id] = find(bf, i);
+    return bf->sizes[i->id];
+}
+
+static int64_t find_map_value_size(BFunc *bf, Ins *map)
+{
     Global *g = global_named(bf, map->sym);
     if (!g || g->ty->kind != TY_MAP || !g->ty->base)
         return -1;
     return g->ty->base->size;
 }
 
-static int64_t global_size(BFunc *bf, Ins *g)
+int64_t map_value_size(BFunc *bf, Ins *map)
+{
+    if (!map || map->op != I_MAP || !map->sym)
+        return -1;
+    return cached_size(bf, map, find_map_value_size);
+}
+
+static int64_t find_global_size(BFunc *bf, Ins *g)
 {
     if (g->prov == P_RODATA && g->sym && !strncmp(g->sym, "__ksc_str", 9)) {
         int idx = atoi(g->sym + 9);
@@ -481,7 +517,7 @@ AVal aval_eval(BFunc *bf, Ins *i)
     }
     case I_MAP: return pointer(P_MAP, i, -1);
     case I_GLOBAL: {
-        AVal a = pointer((Prov)(i->prov ? i->prov : P_GLOBAL), i, global_size(bf, i));
+        AVal a = pointer((Prov)(i->prov ? i->prov : P_GLOBAL), i, cached_size(bf, i, find_global_size));
         a.off = a.off_hi = i->imm;
         return a;
     }
@@ -644,8 +680,13 @@ static AVal frozen(BFunc *bf, Ins *phi, AVal old)
 AVal aval_phi(BFunc *bf, Ins *phi)
 {
     int n = phi->nargs;
-    AVal *in = xalloc(sizeof(AVal) * (size_t)(n + 1));
-    Block **preds = xalloc(sizeof(Block *) * (size_t)(n + 1));
+    if (n > bf->nscratch) {     /* reused by every phi: no allocation per visit */
+        bf->nscratch = n * 2;
+        bf->scratch_in = xalloc(sizeof(AVal) * (size_t)bf->nscratch);
+        bf->scratch_preds = xalloc(sizeof(Block *) * (size_t)bf->nscratch);
+    }
+    AVal *in = bf->scratch_in;
+    Block **preds = bf->scratch_preds;
     int m = 0, nptr = 0;
     for (int k = 0; k < n; k++) {
         bool ok;
