@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 4: a `ksc build` program attaches an XDP program (generic mode)
-# and a TC egress program to one end of a veth pair between two network
-# namespaces; real ping traffic from the other end; the counts it reads
+# and TC egress and ingress programs to one end of a veth pair between two
+# network namespaces; real ping traffic from the other end; the counts it reads
 # from its maps (a hash, a per-CPU array, an array) must be exact. After
 # it exits, and after SIGINT or SIGTERM mid-run, nothing may be left
 # attached or pinned. The namespaces go in every case (EXIT trap).
@@ -42,7 +42,7 @@ start() {   # start EXPECT TIMEOUT_MS: runs the program in NS_A on va
 }
 
 gone() {    # nothing of ours attached to va, loaded or pinned
-    [ -z "$(leftovers)" ] && ! bpftool prog show 2>/dev/null | grep -qE 'name (count_in|count_out) ' \
+    [ -z "$(leftovers)" ] && ! bpftool prog show 2>/dev/null | grep -qE 'name (count_in|count_out|count_in_tc) ' \
         && [ ! -e "/sys/fs/bpf/$project" ]
 }
 
@@ -60,8 +60,8 @@ grep -q ' 5 received' "$work/ping"
 check ping $? "$(tail -n 2 "$work/ping" | tr '\n' ' ')"
 [ "$(grep '^xdp proto' "$work/out")" = "xdp proto 1: 5" ]
 check xdp_counts $? "got: $(grep '^xdp' "$work/out" | tr '\n' ';')"
-grep -qx 'tc icmp out: 5 packets, 490 bytes' "$work/out"
-check tc_counts $? "got: $(grep '^tc' "$work/out")"
+grep -qx 'tc icmp out: 5 packets, 490 bytes' "$work/out" && grep -qx 'tc icmp in: 5' "$work/out"
+check tc_counts $? "got: $(grep '^tc' "$work/out" | tr '\n' ';')"
 gone
 check detached_at_exit $? "left behind: $(leftovers | tr '\n' ' ')"
 
