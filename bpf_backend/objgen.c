@@ -204,7 +204,7 @@ static int func_proto(Gen *g, IrFunc *f)
     Func *fn = f->src;
     VEC(Type *) tys = { 0 };
     VEC(const char *) names = { 0 };
-    bool ctx_array = fn->kind == FN_STRUCT_OPS || (fn->kind == FN_PROBE && !fn->kprobe);
+    bool ctx_array = !f->sub_copy && (fn->kind == FN_STRUCT_OPS || (fn->kind == FN_PROBE && !fn->kprobe));
     if (f->hidden_ret) {
         vpush(tys, pointer_to(fn->ret));
         vpush(names, "__ret");

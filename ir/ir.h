@@ -114,6 +114,8 @@ struct IrFunc {
     const char *section;
     bool is_program;
     bool is_static;         /* .text subprogram */
+    bool sub_copy;          /* a struct_ops member again, as a subprogram its
+                               siblings call (arguments in registers) */
     BlockVec blocks;        /* blocks[0] is the entry */
     VEC(Slot) slots;
     int nvals;              /* next value id */

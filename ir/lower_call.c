@@ -6,6 +6,9 @@
 #include <linux/bpf.h>
 #include <string.h>
 
+/* The name a struct_ops member has as a subprogram of its siblings. */
+static const char *sub_copy_name(Func *fn) { return xfmt("%s__sub", fn->sym_name); }
+
 /* ---- globals, strings, maps -------------------------------------------- */
 
 Ins *string_addr(const char *s, int len)
@@ -434,7 +437,7 @@ static Ins *lower_bpf_call(Node *n, Addr *agg)
     Ins *c = emit(f->target == TGT_EBPF ? I_CALL : I_CALL_KFUNC, f->ret->kind == TY_VOID ? 0 : 8);
     if (!is_aggregate(f->ret) && f->ret->kind != TY_VOID)
         c->w = (uint8_t)width_of(f->ret);
-    c->sym = f->target == TGT_EBPF ? f->sym_name : f->name;
+    c->sym = f->target != TGT_EBPF ? f->name : f->impl ? sub_copy_name(f) : f->sym_name;
     c->args = xalloc(sizeof(Ins *) * (size_t)(na ? na : 1));
     memcpy(c->args, args, sizeof(Ins *) * (size_t)na);
     c->nargs = na;
@@ -554,7 +557,7 @@ static void bind_params(Func *fn, IrFunc *f)
         L.ret_ptr->prov = P_STACK;
         f->hidden_ret = true;
     }
-    bool ctx_array = fn->kind == FN_STRUCT_OPS || (fn->kind == FN_PROBE && !fn->kprobe);
+    bool ctx_array = !f->sub_copy && (fn->kind == FN_STRUCT_OPS || (fn->kind == FN_PROBE && !fn->kprobe));
     Ins *ctx = NULL;
     if (ctx_array) {
         ctx = emit(I_ARG, 8);
@@ -602,12 +605,15 @@ static void bind_params(Func *fn, IrFunc *f)
     f->nparams = reg;
 }
 
-static IrFunc *lower_func(IrProgram *ip, Func *fn, bool unroll)
+static IrFunc *lower_func(IrProgram *ip, Func *fn, bool unroll, bool sub_copy)
 {
     IrFunc *f = ir_new_func(fn);
-    f->section = section_of(fn);
-    f->is_program = is_program(fn);
+    f->sub_copy = sub_copy;
+    f->section = sub_copy ? ".text" : section_of(fn);
+    f->is_program = is_program(fn) && !sub_copy;
     f->is_static = !f->is_program;
+    if (sub_copy)
+        f->name = sub_copy_name(fn);
     f->default_ret = default_verdict(fn);
     memset(&L, 0, sizeof L);
     L.ip = ip;
@@ -644,8 +650,19 @@ IrProgram *ir_lower(Program *p, bool unroll)
         Func *fn = p->funcs.v[i];
         if (fn->target != TGT_EBPF || !fn->body)
             continue;
-        IrFunc *f = lower_func(ip, fn, unroll);
+        IrFunc *f = lower_func(ip, fn, unroll, false);
         vpush(ip->funcs, f);
+    }
+    /* members of one impl may call each other: the callee is also a
+     * subprogram, since a program cannot be called */
+    for (int i = 0; i < p->funcs.n; i++) {
+        Func *fn = p->funcs.v[i];
+        bool called = false;
+        for (int j = 0; j < p->funcs.n && fn->impl && !called; j++)
+            for (int k = 0; k < p->funcs.v[j]->calls.n && !called; k++)
+                called = p->funcs.v[j]->calls.v[k]->func == fn && p->funcs.v[j]->calls.v[k]->kind == N_CALL;
+        if (called)
+            vpush(ip->funcs, lower_func(ip, fn, unroll, true));
     }
     return ip;
 }
