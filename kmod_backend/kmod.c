@@ -464,6 +464,26 @@ static ProgType prog_type_of(Func *f)
     }
 }
 
+/* One registration per program type of the file, the optional ones
+ * (which the kernel may refuse: logged, not fatal) or the others. */
+static void register_types(Mod *m, Buf *b, StrMap *done, bool optional)
+{
+    const char *n = m->name;
+    for (int i = 0; i < m->p->funcs.n; i++) {
+        Func *f = m->p->funcs.v[i];
+        ProgType t = f->target == TGT_EBPF && is_program(f) ? prog_type_of(f) : (ProgType){ 0 };
+        if (!t.name || strmap_get(done, t.name) || t.optional != optional)
+            continue;
+        strmap_put(done, t.name, (void *)t.name);
+        bprintf(b, "\n\terr = register_btf_kfunc_id_set(%s, &%s_kfunc_set);\n", t.name, n);
+        if (t.optional)
+            bprintf(b, "\tif (err == -EINVAL) {\n\t\tpr_info(\"%s: this kernel allows no kfunc calls from %s programs\\n\");\n"
+                       "\t\terr = 0;\n\t}\n", n, t.kind);
+        bprintf(b, "\tif (err) {\n\t\tpr_err(\"%s: cannot register the kfuncs for %s programs: %%d\\n\", err);\n"
+                   "\t\treturn err;\n\t}\n", n, t.kind);
+    }
+}
+
 static void emit_registration(Mod *m, Buf *b)
 {
     const char *n = m->name;
@@ -477,20 +497,12 @@ static void emit_registration(Mod *m, Buf *b)
                "\t.set = &%s_kfunc_ids,\n};\n", n, n);
     bprintf(b, "\n/* Registers the kfuncs for each program type a program of %s has. */\n"
                "static int __init %s_init(void)\n{\n\tint err = 0;\n", src_name(m->p), n);
+    /* Types the kernel may refuse go first: on 6.1 a refused set frees
+     * every set the module registered before it (btf_populate_kfunc_set
+     * drops the whole table on error). */
     StrMap done = { 0 };
-    for (int i = 0; i < m->p->funcs.n; i++) {
-        Func *f = m->p->funcs.v[i];
-        ProgType t = f->target == TGT_EBPF && is_program(f) ? prog_type_of(f) : (ProgType){ 0 };
-        if (!t.name || strmap_get(&done, t.name))
-            continue;
-        strmap_put(&done, t.name, (void *)t.name);
-        bprintf(b, "\n\terr = register_btf_kfunc_id_set(%s, &%s_kfunc_set);\n", t.name, n);
-        if (t.optional)
-            bprintf(b, "\tif (err == -EINVAL) {\n\t\tpr_info(\"%s: this kernel allows no kfunc calls from %s programs\\n\");\n"
-                       "\t\terr = 0;\n\t}\n", n, t.kind);
-        bprintf(b, "\tif (err) {\n\t\tpr_err(\"%s: cannot register the kfuncs for %s programs: %%d\\n\", err);\n"
-                   "\t\treturn err;\n\t}\n", n, t.kind);
-    }
+    register_types(m, b, &done, true);
+    register_types(m, b, &done, false);
     bput(b, "\treturn err;\n}\n");
 }
 
