@@ -550,7 +550,7 @@ static void lower_stmt_kind(Node *n)
     case N_VAR: lower_var(n); break;
     case N_EXPR:
         if (n->lhs->kind == N_MATCH)
-            lower_match(n->lhs, NULL);
+            lower_match_stmt(n->lhs);
         else if (n->lhs->kind == N_IF)
             lower_if(n->lhs);
         else if (n->lhs->kind == N_BLOCK)

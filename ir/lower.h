@@ -84,7 +84,7 @@ Ins *convert(Ins *v, Type *from, Type *to);
 void cond_branch(Node *c, Block *t, Block *f);
 Ins *to_bool(Ins *v, Type *t);
 void assign(Node *n);
-Ins *lower_match(Node *m, Var *v);   /* v NULL: a statement */
+void lower_match_stmt(Node *m);
 /* *(p + off) when p is not null, else zero (a map reference's read) */
 Ins *read_through(Ins *p, int64_t off, Type *t, Member *m);
 Prov prov_of_type(Type *t);

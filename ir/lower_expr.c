@@ -7,6 +7,12 @@
 
 #include <string.h>
 
+/* Where a value computed along several paths goes: a variable (scalars)
+ * or memory (aggregates); NULL when it is not used (statements). */
+typedef struct Sink { Var *var; Addr mem; Type *ty; } Sink;
+static Ins *branches_into(Node *n, Sink *s);
+static bool is_branching(Node *n);
+
 int width_of(Type *t)
 {
     switch (t->kind) {
@@ -251,6 +257,11 @@ void store_value(Addr dst, Node *n, Type *t)
     case N_ARRAY_LIT: case N_ARRAY_REPEAT: store_array_lit(dst, n, t); return;
     case N_STR: store_string(dst, n, t->kind == TY_STR ? t->len : t->size); return;
     default: break;
+    }
+    if (is_branching(n)) {     /* each branch stores its own value */
+        Sink sk = { NULL, dst, t };
+        branches_into(n, &sk);
+        return;
     }
     if ((n->kind == N_INDEX && n->lhs->ty->kind == TY_MAP) || (n->kind == N_IDENT && n->var && n->var->is_mapref)) {
         copy_map_value(dst, n, t->size);
@@ -694,28 +705,8 @@ static Ins *binary_rvalue(Node *n)
     return emit2(arith_op(n->op, is_signed_type(n->ty)), w, a, b);
 }
 
-static Ins *ternary_rvalue(Node *n)
-{
-    Var *v = synth_var("sel", n->ty);
-    Block *t = new_block(), *f = new_block(), *join = new_block();
-    cond_branch(n->cond, t, f);
-    seal(t);
-    set_block(t);
-    Ins *a = rvalue(n->then);
-    if (L.cur)
-        write_var(v, L.cur, a);
-    jump(join);
-    seal(f);
-    set_block(f);
-    Ins *b = rvalue(n->els);
-    if (L.cur)
-        write_var(v, L.cur, b);
-    jump(join);
-    return join_value(join, v);
-}
-
-/* if/match/block used as a value: each branch writes the variable. */
-static void branch_value(Node *body, Var *v)
+/* if/match/block/ternary branches: the branch's value into the sink. */
+static void sink_value(Node *body, Sink *s)
 {
     if (body->kind == N_BLOCK) {
         int n = body->args.n;
@@ -726,25 +717,55 @@ static void branch_value(Node *body, Var *v)
         else
             return;
     }
+    if (!L.cur)
+        return;
+    if (!s->var) {
+        store_value(s->mem, body, s->ty);
+        return;
+    }
     Ins *val = rvalue(body);
     if (L.cur)
-        write_var(v, L.cur, val);
+        write_var(s->var, L.cur, val);
 }
 
-/* An arm's body: for its value into v, or (v NULL) as statements. */
-static void arm_body(Node *body, Var *v)
+/* The join after the branches: the variable's value there, or nothing. */
+static Ins *sink_join(Block *join, Sink *s)
 {
-    if (v)
-        branch_value(body, v);
+    if (s && s->var)
+        return join_value(join, s->var);
+    seal(join);
+    set_block(join->preds.n ? join : NULL);
+    return NULL;
+}
+
+static Ins *ternary_into(Node *n, Sink *s)
+{
+    Block *t = new_block(), *f = new_block(), *join = new_block();
+    cond_branch(n->cond, t, f);
+    seal(t);
+    set_block(t);
+    sink_value(n->then, s);
+    jump(join);
+    seal(f);
+    set_block(f);
+    sink_value(n->els, s);
+    jump(join);
+    return sink_join(join, s);
+}
+
+/* An arm's body: its value into the sink, or (no sink) as statements. */
+static void arm_body(Node *body, Sink *s)
+{
+    if (s)
+        sink_value(body, s);
     else if (body->kind == N_BLOCK)
         lower_block(body);
     else
         rvalue(body);
 }
 
-/* match: a chain of equality tests, then the arms; v collects the value
- * of a match used as an expression (NULL for a statement). */
-Ins *lower_match(Node *m, Var *v)
+/* match: a chain of equality tests, then the arms. */
+static Ins *match_into(Node *m, Sink *s)
 {
     Ins *x = rvalue(m->cond);
     int w = width_of(m->cond->ty);
@@ -769,7 +790,7 @@ Ins *lower_match(Node *m, Var *v)
         Block *resume = L.cur;
         seal(body);
         set_block(body);
-        arm_body(arm->body, v);
+        arm_body(arm->body, s);
         jump(join);
         set_block(resume);
     }
@@ -778,21 +799,18 @@ Ins *lower_match(Node *m, Var *v)
         jump(body);
         seal(body);
         set_block(body);
-        arm_body(deflt->body, v);
+        arm_body(deflt->body, s);
     }
     /* without a default the match is exhaustive, or a statement that
      * does nothing when no arm matches */
     jump(join);
-    if (v)
-        return join_value(join, v);
-    seal(join);
-    set_block(join->preds.n ? join : NULL);
-    return NULL;
+    return sink_join(join, s);
 }
 
-static Ins *if_rvalue(Node *n)
+void lower_match_stmt(Node *m) { match_into(m, NULL); }
+
+static Ins *if_into(Node *n, Sink *s)
 {
-    Var *v = synth_var("ifval", n->ty);
     Block *t = new_block(), *f = new_block(), *join = new_block();
     if (n->init) {
         lower_stmt(n->init);
@@ -803,13 +821,38 @@ static Ins *if_rvalue(Node *n)
     }
     seal(t);
     set_block(t);
-    branch_value(n->then, v);
+    sink_value(n->then, s);
     jump(join);
     seal(f);
     set_block(f);
-    branch_value(n->els, v);
+    sink_value(n->els, s);
     jump(join);
-    return join_value(join, v);
+    return sink_join(join, s);
+}
+
+/* A value-producing if, match, ternary or block, into its sink. */
+static Ins *branches_into(Node *n, Sink *s)
+{
+    switch (n->kind) {
+    case N_TERNARY: return ternary_into(n, s);
+    case N_MATCH: return match_into(n, s);
+    case N_IF: return if_into(n, s);
+    default:
+        sink_value(n, s);
+        return s->var && L.cur ? read_var(s->var, L.cur) : NULL;
+    }
+}
+
+static bool is_branching(Node *n)
+{
+    return n->kind == N_TERNARY || n->kind == N_MATCH || n->kind == N_IF || n->kind == N_BLOCK;
+}
+
+static Ins *branches_rvalue(Node *n)
+{
+    Sink s = { synth_var("val", n->ty), { 0 }, n->ty };
+    Ins *v = branches_into(n, &s);
+    return v ? v : iconst(0, width_of(n->ty));
 }
 
 static Ins *ident_rvalue(Node *n)
@@ -867,19 +910,13 @@ Ins *rvalue(Node *n)
         return load(addr_of(n), t);
     case N_CAST: return convert(rvalue(n->lhs), n->lhs->ty, t);
     case N_SIZEOF: return iconst((int64_t)n->cval, width_of(t));
-    case N_TERNARY: return ternary_rvalue(n);
+    case N_TERNARY: return branches_rvalue(n);
     case N_CALL: {
         Addr agg = { 0 };
         Ins *r = lower_call(n, &agg);
         return agg.base ? addr_value(agg) : r;
     }
-    case N_MATCH: return lower_match(n, synth_var("match", n->ty));
-    case N_IF: return if_rvalue(n);
-    case N_BLOCK: {
-        Var *v = synth_var("block", t);
-        branch_value(n, v);
-        return L.cur ? read_var(v, L.cur) : iconst(0, width_of(t));
-    }
+    case N_MATCH: case N_IF: case N_BLOCK: return branches_rvalue(n);
     case N_SCOPED: return iconst((int64_t)n->cval, width_of(t));
     default:
         error_at(n->pos, "internal: cannot lower this expression to BPF yet");
