@@ -109,15 +109,17 @@ Rng rng_widen(Rng old, Rng nw, int w)
 {
     if (rng_is_empty(old))
         return nw;
-    Rng f = rng_full(w), r = nw;
-    if (nw.umin < old.umin)
-        r.umin = f.umin;
-    if (nw.umax > old.umax)
-        r.umax = f.umax;
-    if (nw.smin < old.smin)
-        r.smin = f.smin;
-    if (nw.smax > old.smax)
-        r.smax = f.smax;
+    /* the moving view goes to its ends, and the other view starts over
+     * from it: widened bounds may cross the sign boundary */
+    Rng f = rng_full(w), r = f;
+    bool umoved = nw.umin < old.umin || nw.umax > old.umax;
+    if (umoved) {
+        r.umin = nw.umin < old.umin ? f.umin : nw.umin;
+        r.umax = nw.umax > old.umax ? f.umax : nw.umax;
+    } else {
+        r.smin = nw.smin < old.smin ? f.smin : nw.smin;
+        r.smax = nw.smax > old.smax ? f.smax : nw.smax;
+    }
     return rng_sync(r, w);
 }
 
