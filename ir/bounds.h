@@ -162,7 +162,7 @@ void flow_block_begin(BFunc *bf, Block *b);
 void flow_step(BFunc *bf, Ins *i);              /* after checks of i */
 void flow_edge_done(BFunc *bf);
 bool flow_released(BFunc *bf, Ins *root);
-bool flow_stale(BFunc *bf, Ins *root, Ins **why);
+bool flow_stale(BFunc *bf, Ins *root, Ins *use, Ins **why);
 bool flow_slot_written(BFunc *bf, int slot);
 void flow_check_return(BFunc *bf, Ins *ret);
 bool flow_tracks_ref(BFunc *bf, Ins *root);

@@ -91,7 +91,7 @@ static void check_ref_alive(BFunc *bf, Ins *i, AVal *p)
 static void check_stale(BFunc *bf, Ins *i, AVal *p)
 {
     Ins *why = NULL;
-    if (!p->root || !flow_stale(bf, p->root, &why))
+    if (!p->root || !flow_stale(bf, p->root, i, &why))
         return;
     if (p->prov == P_MAP_VALUE) {
         const char *map = p->root->nargs && p->root->args[0]->op == I_MAP ? p->root->args[0]->sym : "the map";

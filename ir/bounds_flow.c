@@ -6,26 +6,32 @@
  *             held leaks it, as the verifier's reference tracking says
  *   released  records submitted or discarded on some path: using one again
  *             is a use after release
- *   stale     map values looked up before an update or delete of their map
- *             (LANGUAGE.md section 6), and packet pointers read before a
- *             helper that moves the packet (the verifier forgets them)
  *   written   stack slots stored to on every path (intersection): ksc
  *             zero-initialises every local, so a read of a slot no path has
- *             written is a ksc bug, reported as an internal error */
+ *             written is a ksc bug, reported as an internal error
+ *
+ * Whether a map value is stale (looked up before an update or delete of
+ * its map: LANGUAGE.md section 6) or a packet pointer is (read before a
+ * helper that moves the packet: the verifier forgets it) is asked at each
+ * use, by a search back from the use to the lookup or load: its cost is
+ * the code between the two, usually a block or two. */
 #include "ir/bounds.h"
 
 #include <linux/bpf.h>
 #include <string.h>
 
-enum { S_HELD, S_RELEASED, S_STALE, S_NSETS };
+enum { S_HELD, S_RELEASED, S_NSETS };
 
 typedef uint64_t Word;
 
 struct BState {
-    int nobj, nw;               /* tracked objects, words per set */
+    int nobj, nw;               /* tracked reservations, words per set */
     int *obj_of;                /* value id -> object, -1 */
-    Ins **obj;                  /* object -> defining instruction */
-    Ins **blame;                /* object -> the update or call that staled it */
+    Ins **obj;                  /* object -> the reserve call */
+    int *seen;                  /* by block id: stamp of the last search */
+    int stamp;
+    bool moves_pkt;             /* the function calls a helper that moves packets */
+    VEC(const char *) changed_maps; /* maps it updates or deletes from */
     int nslots, nsw;            /* stack slots, words per slot set */
     Word *in, *out;             /* per block: S_NSETS sets, then the slot set */
     Word *cur;                  /* the final pass: sets at the current point */
@@ -52,18 +58,9 @@ static bool pkt_load(Ins *i)
     return i->op == I_LOAD && (i->prov == P_PKT || i->prov == P_PKT_END || i->prov == P_PKT_META);
 }
 
-/* Maps this function updates or deletes from: only their lookups can
- * go stale. */
-static bool map_modified(IrFunc *f, const char *sym)
+static bool modifies_map(Ins *i)
 {
-    for (int b = 0; b < f->blocks.n; b++)
-        for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
-            Ins *i = f->blocks.v[b]->ins.v[k];
-            if ((is_helper(i, BPF_FUNC_map_update_elem) || is_helper(i, BPF_FUNC_map_delete_elem)) && map_sym(i)
-                && !strcmp(map_sym(i), sym))
-                return true;
-        }
-    return false;
+    return (is_helper(i, BPF_FUNC_map_update_elem) || is_helper(i, BPF_FUNC_map_delete_elem)) && map_sym(i);
 }
 
 static bool moves_packet(Ins *i)
@@ -71,19 +68,26 @@ static bool moves_packet(Ins *i)
     return i->op == I_CALL_HELPER && helper_changes_pkt((int)i->imm);
 }
 
+static bool map_changed(BState *s, const char *sym)
+{
+    for (int k = 0; sym && k < s->changed_maps.n; k++)
+        if (s->changed_maps.v[k] == sym || !strcmp(s->changed_maps.v[k], sym))
+            return true;
+    return false;
+}
+
+/* The reservations, and what the stale searches need to know. */
 static void collect_objects(BFunc *bf, BState *s)
 {
     IrFunc *f = bf->f;
-    for (int b = 0; b < f->blocks.n; b++)
-        for (int k = 0; k < f->blocks.v[b]->ins.n; k++)
-            s->pkt_moves |= moves_packet(f->blocks.v[b]->ins.v[k]);
     VEC(Ins *) objs = { 0 };
     for (int b = 0; b < f->blocks.n; b++)
         for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
             Ins *i = f->blocks.v[b]->ins.v[k];
-            bool track = is_helper(i, BPF_FUNC_ringbuf_reserve) || (s->pkt_moves && pkt_load(i))
-                      || (is_helper(i, BPF_FUNC_map_lookup_elem) && map_sym(i) && map_modified(f, map_sym(i)));
-            if (!track)
+            s->moves_pkt |= moves_packet(i);
+            if (modifies_map(i) && !map_changed(s, map_sym(i)))
+                vpush(s->changed_maps, map_sym(i));
+            if (!is_helper(i, BPF_FUNC_ringbuf_reserve))
                 continue;
             s->obj_of[i->id] = objs.n;
             vpush(objs, i);
@@ -91,7 +95,6 @@ static void collect_objects(BFunc *bf, BState *s)
     s->obj = objs.v;
     s->nobj = objs.n;
     s->nw = (objs.n + 63) / 64;
-    s->blame = xalloc(sizeof(Ins *) * (size_t)(objs.n + 1));
 }
 
 /* ---- transfer ---------------------------------------------------------- */
@@ -112,20 +115,8 @@ static void reserve_roots(BState *s, Ins *v, Word *out, int depth)
                 reserve_roots(s, v->args[k], out, depth + 1);
 }
 
-static void gen_stale(BState *s, Word *stale, Ins *by, const char *sym)
-{
-    for (int o = 0; o < s->nobj; o++) {
-        Ins *x = s->obj[o];
-        bool hit = sym ? is_helper(x, BPF_FUNC_map_lookup_elem) && map_sym(x) && !strcmp(map_sym(x), sym)
-                       : pkt_load(x);
-        if (!hit)
-            continue;
-        add(stale, o);
-        if (!s->blame[o])
-            s->blame[o] = by;
-    }
-}
-
+/* Every lookup of the map (or, without one, every packet load) goes
+ * stale; the first change of each is kept for the message. */
 static void slot_written(BState *s, Word *slots, Ins *ptr)
 {
     Ins *r = ptr_root(ptr);
@@ -137,15 +128,13 @@ static void slot_written(BState *s, Word *slots, Ins *ptr)
 
 static void transfer(BFunc *bf, BState *s, Word *sets, Ins *i)
 {
-    Word *held = set_of(s, sets, S_HELD), *rel = set_of(s, sets, S_RELEASED), *stale = set_of(s, sets, S_STALE);
+    Word *held = set_of(s, sets, S_HELD), *rel = set_of(s, sets, S_RELEASED);
     int o = s->obj_of[i->id];
     if (o >= 0) {
-        del(stale, o);
         del(rel, o);
-        if (is_helper(i, BPF_FUNC_ringbuf_reserve))
-            add(held, o);
+        add(held, o);
     }
-    if ((is_helper(i, BPF_FUNC_ringbuf_submit) || is_helper(i, BPF_FUNC_ringbuf_discard)) && i->nargs) {
+    if ((is_helper(i, BPF_FUNC_ringbuf_submit) || is_helper(i, BPF_FUNC_ringbuf_discard)) && i->nargs && s->nobj) {
         Word *r = xalloc(sizeof(Word) * (size_t)(s->nw + 1));
         reserve_roots(s, i->args[0], r, 0);
         for (int w = 0; w < s->nw; w++) {
@@ -153,17 +142,13 @@ static void transfer(BFunc *bf, BState *s, Word *sets, Ins *i)
             rel[w] |= r[w];
         }
     }
-    if (i->op == I_CALL)        /* a @helper may submit what it is given */
+    if (i->op == I_CALL && s->nobj) /* a @helper may submit what it is given */
         for (int k = 0; k < i->nargs; k++) {
             Word *r = xalloc(sizeof(Word) * (size_t)(s->nw + 1));
             reserve_roots(s, i->args[k], r, 0);
             for (int w = 0; w < s->nw; w++)
                 held[w] &= ~r[w];
         }
-    if ((is_helper(i, BPF_FUNC_map_update_elem) || is_helper(i, BPF_FUNC_map_delete_elem)) && map_sym(i))
-        gen_stale(s, stale, i, map_sym(i));
-    if (moves_packet(i))
-        gen_stale(s, stale, i, NULL);
     Word *slots = slots_of(s, sets);
     if (i->op == I_STORE || i->op == I_ATOMIC_ADD)
         slot_written(s, slots, i->a[0]);
@@ -245,6 +230,7 @@ void flow_analyze(BFunc *bf)
     bf->flow = s;
     s->obj_of = xalloc(sizeof(int) * (size_t)(f->nvals + 1));
     memset(s->obj_of, 0xff, sizeof(int) * (size_t)(f->nvals + 1));
+    s->seen = xalloc(sizeof(int) * (size_t)(f->blocks.n + 1));
     collect_objects(bf, s);
     s->nslots = f->slots.n;
     s->nsw = (s->nslots + 63) / 64;
@@ -306,26 +292,99 @@ bool flow_released(BFunc *bf, Ins *root)
     return false;
 }
 
-/* Is the map value or packet pointer with this root stale here? */
-bool flow_stale(BFunc *bf, Ins *root, Ins **why)
+typedef bool (*Changes)(Ins *i, const char *sym);
+
+static bool changes_map(Ins *i, const char *sym)
+{
+    return modifies_map(i) && (map_sym(i) == sym || !strcmp(map_sym(i), sym));
+}
+
+static bool changes_packet(Ins *i, const char *sym)
+{
+    (void)sym;
+    return moves_packet(i);
+}
+
+/* Instructions k of b, in the range lo..hi, that change the object. */
+static Ins *scan(Block *b, int lo, int hi, Changes hit, const char *sym)
+{
+    for (int k = hi; k >= lo; k--)
+        if (hit(b->ins.v[k], sym))
+            return b->ins.v[k];
+    return NULL;
+}
+
+/* Is there a path from def to use through an instruction that changes
+ * what def points to? A search back from the use that stops at def's
+ * block: def dominates use, so every path to the use comes through it.
+ * With a budget, the search gives up (answers no) after that many blocks. */
+static Ins *changed_between(BFunc *bf, Ins *def, Ins *use, Changes hit, const char *sym, int budget)
+{
+    BState *s = bf->flow;
+    Block *db = def->blk, *ub = use->blk;
+    int dk = 0, uk = 0;
+    while (db->ins.v[dk] != def)
+        dk++;
+    while (ub->ins.v[uk] != use)
+        uk++;
+    if (db == ub && dk < uk)
+        return scan(ub, dk + 1, uk - 1, hit, sym);
+    Ins *why = scan(ub, 0, uk - 1, hit, sym);
+    if (why)
+        return why;
+    s->stamp++;
+    VEC(Block *) work = { 0 };
+    for (int k = 0; k < ub->preds.n; k++)
+        vpush(work, ub->preds.v[k]);
+    while (work.n) {
+        Block *b = work.v[--work.n];
+        if (s->seen[b->id] == s->stamp || !bf->reach[b->id])
+            continue;
+        if (budget && --budget == 0)
+            return NULL;
+        s->seen[b->id] = s->stamp;
+        if (b == db) {
+            if ((why = scan(b, dk + 1, b->ins.n - 1, hit, sym)))
+                return why;
+            continue;
+        }
+        if ((why = scan(b, 0, b->ins.n - 1, hit, sym)))
+            return why;
+        for (int k = 0; k < b->preds.n; k++)
+            vpush(work, b->preds.v[k]);
+    }
+    return NULL;
+}
+
+/* The packet load a packet pointer comes from, through its adds. */
+static Ins *packet_source(Ins *root)
+{
+    for (int depth = 0; root && depth < 64; depth++) {
+        root = ptr_root(root);
+        if (!root || pkt_load(root))
+            return root;
+        if (root->op != I_ADD && root->op != I_SUB)
+            return NULL;
+        root = root->a[0] && root->a[0]->prov ? root->a[0] : root->a[1];
+    }
+    return NULL;
+}
+
+/* Is the map value or packet pointer with this root stale at `use`?
+ * The packet search is exact (the kernel rejects a stale packet pointer);
+ * the map search, a language rule, looks at most 1024 blocks back. */
+bool flow_stale(BFunc *bf, Ins *root, Ins *use, Ins **why)
 {
     BState *s = bf->flow;
     root = ptr_root(root);
-    for (int depth = 0; root && depth < 64; depth++) {
-        int o = s->obj_of[root->id];
-        if (o >= 0) {
-            if (!has(set_of(s, s->cur, S_STALE), o))
-                return false;
-            *why = s->blame[o];
-            return true;
-        }
-        /* a packet group made by adding to an older pointer */
-        if (root->op != I_ADD && root->op != I_SUB)
-            break;
-        Ins *p = root->a[0] && root->a[0]->prov ? root->a[0] : root->a[1];
-        root = ptr_root(p);
+    *why = NULL;
+    if (root && is_helper(root, BPF_FUNC_map_lookup_elem)) {
+        if (map_changed(s, map_sym(root)))
+            *why = changed_between(bf, root, use, changes_map, map_sym(root), 1024);
+    } else if (s->moves_pkt && (root = packet_source(root)) != NULL) {
+        *why = changed_between(bf, root, use, changes_packet, NULL, 0);
     }
-    return false;
+    return *why != NULL;
 }
 
 bool flow_slot_written(BFunc *bf, int slot)

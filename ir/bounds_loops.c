@@ -11,74 +11,96 @@
 
 #define VERIFIER_LIMIT 1000000
 
+typedef VEC(int) IntVec;
+
 typedef struct Loop {
     Block *head;
-    char *in;               /* by block id */
-    int nblocks;
+    IntVec body;            /* block ids, the header first */
+    int id;                 /* 1-based: its mark in LoopSet.mark */
     uint64_t trips;         /* 0: unknown */
     Ins *test;              /* the exit test that bounds it */
     Ins *split;             /* a carried value that splits the paths */
 } Loop;
 
-typedef VEC(Loop *) LoopVec;
+/* The loops of a function. Membership is a mark per block, set for one
+ * loop at a time (enter), so that no loop needs a map of every block. */
+typedef struct LoopSet {
+    VEC(Loop *) v;
+    int *mark;              /* by block id */
+    Loop *cur;              /* the loop the marks describe */
+} LoopSet;
 
-static bool dominates(BFunc *bf, Block *a, Block *b)
+static void enter(LoopSet *ls, Loop *l)
 {
-    return a == b || bstate_dominates(bf, a->id, 0, b->id, 0);
+    if (ls->cur == l)
+        return;
+    for (int k = 0; k < l->body.n; k++)
+        ls->mark[l->body.v[k]] = l->id;
+    ls->cur = l;
 }
 
-static Loop *find_loop(LoopVec *loops, Block *h)
-{
-    for (int i = 0; i < loops->n; i++)
-        if (loops->v[i]->head == h)
-            return loops->v[i];
-    return NULL;
-}
+static LoopSet *LS;         /* the set being worked on, for in() */
 
-/* Natural loops: for each back edge b -> h, the blocks that reach b
- * without passing h. Loops sharing a header are one loop. */
+static bool in(Loop *l, int b) { return LS->cur == l && LS->mark[b] == l->id; }
+
 static bool reached(BFunc *bf, Block *b, bool all) { return all || bf->reach[b->id]; }
 
-static void collect_loops(BFunc *bf, LoopVec *loops, bool all)
+/* Blocks that reach the back edges' sources without passing h. */
+static void fill_body(BFunc *bf, Loop *l, IntVec *latches, bool all, int *work)
 {
-    IrFunc *f = bf->f;
-    int n = f->blocks.n;
-    int *work = xalloc(sizeof(int) * (size_t)(n + 1));
-    for (int i = 0; i < n; i++) {
-        Block *b = f->blocks.v[i];
-        Ins *t = ir_term(b);
-        for (int s = 0; t && s < 2; s++) {
-            Block *h = (t->op == I_JMP && s == 0) || t->op == I_BR ? t->succ[s] : NULL;
-            if (!h || !reached(bf, b, all) || !dominates(bf, h, b))
-                continue;
-            Loop *l = find_loop(loops, h);
-            if (!l) {
-                l = xalloc(sizeof(Loop));
-                l->head = h;
-                l->in = xalloc((size_t)n + 1);
-                l->in[h->id] = 1;
-                l->nblocks = 1;
-                vpush(*loops, l);
-            }
-            int sp = 0;
-            if (!l->in[b->id]) {
-                l->in[b->id] = 1;
-                l->nblocks++;
-                work[sp++] = b->id;
-            }
-            while (sp) {
-                Block *x = f->blocks.v[work[--sp]];
-                for (int k = 0; k < x->preds.n; k++) {
-                    Block *y = x->preds.v[k];
-                    if (!l->in[y->id] && reached(bf, y, all)) {
-                        l->in[y->id] = 1;
-                        l->nblocks++;
-                        work[sp++] = y->id;
-                    }
-                }
+    LS->cur = l;
+    LS->mark[l->head->id] = l->id;
+    vpush(l->body, l->head->id);
+    int sp = 0;
+    for (int k = 0; k < latches->n; k++)
+        if (LS->mark[latches->v[k]] != l->id) {
+            LS->mark[latches->v[k]] = l->id;
+            vpush(l->body, latches->v[k]);
+            work[sp++] = latches->v[k];
+        }
+    while (sp) {
+        Block *x = bf->f->blocks.v[work[--sp]];
+        for (int k = 0; k < x->preds.n; k++) {
+            Block *y = x->preds.v[k];
+            if (LS->mark[y->id] != l->id && reached(bf, y, all)) {
+                LS->mark[y->id] = l->id;
+                vpush(l->body, y->id);
+                work[sp++] = y->id;
             }
         }
     }
+}
+
+/* Natural loops: for each back edge b -> h (h dominates b), the blocks
+ * that reach b without passing h. Back edges to one header make one loop. */
+static LoopSet *collect_loops(BFunc *bf, bool all)
+{
+    IrFunc *f = bf->f;
+    int n = f->blocks.n;
+    LoopSet *ls = xalloc(sizeof(LoopSet));
+    ls->mark = xalloc(sizeof(int) * (size_t)(n + 1));
+    LS = ls;
+    IntVec *latches = xalloc(sizeof(IntVec) * (size_t)(n + 1));
+    for (int i = 0; i < n; i++) {
+        Block *b = f->blocks.v[i];
+        Ins *t = ir_term(b);
+        for (int s = 0; t && s < 2 && reached(bf, b, all); s++) {
+            Block *h = (t->op == I_JMP && s == 0) || t->op == I_BR ? t->succ[s] : NULL;
+            if (h && (h == b || bstate_dominates(bf, h->id, 0, i, 0)))
+                vpush(latches[h->id], i);
+        }
+    }
+    int *work = xalloc(sizeof(int) * (size_t)(n + 1));
+    for (int h = 0; h < n; h++) {
+        if (!latches[h].n)
+            continue;
+        Loop *l = xalloc(sizeof(Loop));
+        l->head = f->blocks.v[h];
+        l->id = ls->v.n + 1;
+        fill_body(bf, l, &latches[h], all, work);
+        vpush(ls->v, l);
+    }
+    return ls;
 }
 
 /* ---- induction variables ----------------------------------------------- */
@@ -139,7 +161,7 @@ static bool induction(BFunc *bf, Loop *l, Ins *x, Induction *out, bool consts)
         Ins *a = phi->args[k];
         if (!reached(bf, p, consts) || a == phi)
             continue;
-        if (!l->in[p->id]) {
+        if (!in(l, p->id)) {
             if (consts) {
                 Ins *c = strip(a);
                 if (!c || c->op != I_CONST)
@@ -161,7 +183,7 @@ static bool induction(BFunc *bf, Loop *l, Ins *x, Induction *out, bool consts)
     return (out->step || out->shift) && !rng_is_empty(out->init);
 }
 
-static bool invariant(Loop *l, Ins *y) { return y->op == I_CONST || !y->blk || !l->in[y->blk->id]; }
+static bool invariant(Loop *l, Ins *y) { return y->op == I_CONST || !y->blk || !in(l, y->blk->id); }
 
 static uint64_t div_up(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
 
@@ -206,16 +228,16 @@ static uint64_t trips_of(Induction *ind, Cond cc, bool stay, Rng lim, bool x_lef
 /* The fewest iterations any exit test guarantees. */
 static void bound_loop(BFunc *bf, Loop *l, Ins **unbounded_test, Rng *unbounded_lim, bool consts)
 {
-    IrFunc *f = bf->f;
-    for (int i = 0; i < f->blocks.n; i++) {
-        Block *b = f->blocks.v[i];
+    enter(LS, l);
+    for (int j = 0; j < l->body.n; j++) {
+        Block *b = bf->f->blocks.v[l->body.v[j]];
         Ins *t = ir_term(b);
-        if (!l->in[i] || !t || t->op != I_BR || !reached(bf, b, consts))
+        if (!t || t->op != I_BR || !reached(bf, b, consts))
             continue;
-        int inside = l->in[t->succ[0]->id] + l->in[t->succ[1]->id];
+        int inside = in(l, t->succ[0]->id) + in(l, t->succ[1]->id);
         if (inside != 1)
             continue;
-        bool stay = l->in[t->succ[0]->id];
+        bool stay = in(l, t->succ[0]->id);
         for (int k = 0; k < 2; k++) {
             Induction ind;
             Ins *y = t->a[1 - k];
@@ -294,7 +316,7 @@ static bool precise_use(BFunc *bf, UseVec *uses, Ins *v, char *seen)
  * verifier cannot decide. */
 static Ins *undecided_join(BFunc *bf, Loop *l, Ins *v, int depth)
 {
-    if (!v || depth > 16 || !v->blk || !l->in[v->blk->id])
+    if (!v || depth > 16 || !v->blk || !in(l, v->blk->id))
         return NULL;
     if (v->op == I_PHI && v->blk != l->head) {
         bool differ = false;
@@ -321,6 +343,7 @@ static Ins *undecided_join(BFunc *bf, Loop *l, Ins *v, int depth)
 
 static void find_split(BFunc *bf, Loop *l, UseVec *uses)
 {
+    enter(LS, l);
     for (int k = 0; k < l->head->ins.n && l->head->ins.v[k]->op == I_PHI; k++) {
         Ins *phi = l->head->ins.v[k];
         AVal *a = &bf->val[phi->id];
@@ -328,7 +351,7 @@ static void find_split(BFunc *bf, Loop *l, UseVec *uses)
             continue;
         for (int j = 0; j < phi->nargs; j++) {
             Block *p = l->head->preds.v[j];
-            if (!l->in[p->id] || !undecided_join(bf, l, phi->args[j], 0))
+            if (!in(l, p->id) || !undecided_join(bf, l, phi->args[j], 0))
                 continue;
             char *seen = xalloc((size_t)bf->f->nvals + 1);
             if (precise_use(bf, uses, phi, seen)) {
@@ -357,10 +380,11 @@ static uint64_t multiplier(Loop *l)
  * rotates loops, so the test inside carries the body's last line). */
 static Pos loop_pos(Loop *l)
 {
+    enter(LS, l);
     Block *entry = NULL;
     int outside = 0;
     for (int k = 0; k < l->head->preds.n; k++)
-        if (!l->in[l->head->preds.v[k]->id]) {
+        if (!in(l, l->head->preds.v[k]->id)) {
             entry = l->head->preds.v[k];
             outside++;
         }
@@ -409,22 +433,25 @@ static void estimate(BFunc *bf, Loop **loops, int n)
     IrFunc *f = bf->f;
     uint64_t total = 0;
     uint64_t *by_loop = xalloc(sizeof(uint64_t) * (size_t)(n + 1));
+    uint64_t *mult = xalloc(sizeof(uint64_t) * (size_t)(f->blocks.n + 1));
+    int *outer = xalloc(sizeof(int) * (size_t)(f->blocks.n + 1));
+    for (int i = 0; i < f->blocks.n; i++) {
+        mult[i] = 1;
+        outer[i] = -1;
+    }
+    for (int k = 0; k < n; k++)
+        for (int j = 0; j < loops[k]->body.n; j++) {
+            int b = loops[k]->body.v[j];
+            mult[b] = sat_mul(mult[b], multiplier(loops[k]));
+            if (outer[b] < 0 || loops[k]->body.n > loops[outer[b]]->body.n)
+                outer[b] = k;
+        }
     for (int i = 0; i < f->blocks.n; i++) {
         if (!bf->reach[i])
             continue;
-        uint64_t mult = 1;
-        Loop *outer = NULL;
-        int oi = -1;
-        for (int k = 0; k < n; k++)
-            if (loops[k]->in[i]) {
-                mult = sat_mul(mult, multiplier(loops[k]));
-                if (!outer || loops[k]->nblocks > outer->nblocks) {
-                    outer = loops[k];
-                    oi = k;
-                }
-            }
-        uint64_t c = sat_mul(block_cost(f->blocks.v[i]), mult);
+        uint64_t c = sat_mul(block_cost(f->blocks.v[i]), mult[i]);
         total = total + c < total ? UINT64_MAX : total + c;
+        int oi = outer[i];
         if (oi >= 0)
             by_loop[oi] = by_loop[oi] + c < by_loop[oi] ? UINT64_MAX : by_loop[oi] + c;
     }
@@ -454,8 +481,8 @@ static void estimate(BFunc *bf, Loop **loops, int n)
 
 void loops_check(BFunc *bf)
 {
-    LoopVec loops = { 0 };
-    collect_loops(bf, &loops, false);
+    LoopSet *ls = collect_loops(bf, false);
+    typeof(ls->v) loops = ls->v;
     bool bad = false;
     for (int i = 0; i < loops.n; i++) {
         Ins *test = NULL;
@@ -479,8 +506,8 @@ void loops_check(BFunc *bf)
  * verifier's walk does, before any widening. */
 void loops_const_trips(BFunc *bf)
 {
-    LoopVec loops = { 0 };
-    collect_loops(bf, &loops, true);
+    LoopSet *ls = collect_loops(bf, true);
+    typeof(ls->v) loops = ls->v;
     int n = bf->f->blocks.n;
     bf->trips = xalloc(sizeof(int) * (size_t)(n + 1));
     for (int b = 0; b < n; b++)
@@ -492,10 +519,11 @@ void loops_const_trips(BFunc *bf)
         bound_loop(bf, l, &test, &lim, true);
         /* every phi in the loop grows once per iteration of the loops
          * around it */
-        for (int b = 0; b < n; b++)
-            if (l->in[b])
-                bf->trips[b] = l->trips && bf->trips[b] && l->trips * (uint64_t)bf->trips[b] <= 32
-                             ? bf->trips[b] * (int)l->trips : 0;
+        for (int j = 0; j < l->body.n; j++) {
+            int b = l->body.v[j];
+            bf->trips[b] = l->trips && bf->trips[b] && l->trips * (uint64_t)bf->trips[b] <= 32
+                         ? bf->trips[b] * (int)l->trips : 0;
+        }
     }
     for (int b = 0; b < n; b++)
         if (bf->trips[b] == 1)
