@@ -254,8 +254,10 @@ int ir_bounds(IrProgram *p, BoundsOpts *o)
         return 0;
     int before = diag_errors();
     double start = now_ms();
+    calls_reset();
+    IrFunc **order = calls_order(p);
     for (int i = 0; i < p->funcs.n; i++)
-        analyze(p, p->funcs.v[i]);
+        analyze(p, order[i]);
     if (getenv("KSC_BOUNDS_TIME"))
         report_time(p, now_ms() - start);
     return diag_errors() - before;

@@ -9,6 +9,7 @@
  *                    written stack slots
  *   bounds_check.c   the checks at each memory access and helper call
  *   bounds_helpers.c what each BPF helper requires of its arguments
+ *   bounds_calls.c   what callers pass to @helper subprograms
  *   bounds_loops.c   loop bounds and the estimate of verifier work
  *   bounds_insert.c  the packet and index checks the pass inserts
  *   bounds.c         the driver: fixed point, final pass, diagnostics
@@ -173,6 +174,13 @@ void check_ins(BFunc *bf, Ins *i);
 void check_helper_call(BFunc *bf, Ins *call);
 bool helper_changes_pkt(int id);
 bool kfunc_may_return_null(const char *name);
+
+/* ---- bounds_calls.c: arguments of @helper subprograms ------------------- */
+
+void calls_reset(void);
+IrFunc **calls_order(IrProgram *p);            /* callers first */
+void calls_record(BFunc *bf, Ins *call);
+bool calls_param(BFunc *bf, Ins *arg, AVal *out);
 
 /* ---- bounds_loops.c ---------------------------------------------------- */
 

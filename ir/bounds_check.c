@@ -142,6 +142,13 @@ static void check_pkt(BFunc *bf, Ins *i, AVal *p, bool write)
              verdict_name(bf));
         return;
     }
+    if (!bf->f->is_program) {
+        /* a check here could only return from the helper, not the program */
+        bounds_error(bf, i->pos, "this packet %s is not proven within the packet bounds for every caller",
+                     write ? "write" : "read");
+        help("check the length in the helper: if (p + %lld > end) { return 0 }", (long long)(need - p->off));
+        return;
+    }
     pkt_insert(bf, i, p, need, write);
 }
 
@@ -373,6 +380,7 @@ void check_ins(BFunc *bf, Ins *i)
             check_ptr_arith(bf, i);
         return;
     case I_CALL_HELPER: check_helper_call(bf, i); return;
+    case I_CALL: calls_record(bf, i); return;
     case I_TAIL_CALL: case I_RET: flow_check_return(bf, i); return;
     default: return;
     }

@@ -490,10 +490,14 @@ AVal aval_eval(BFunc *bf, Ins *i)
     int w = i->w ? i->w : 8;
     switch (i->op) {
     case I_CONST: return const_val(i);
-    case I_ARG:
+    case I_ARG: {
+        AVal a;
         if (i == bf->f->ctx)
             return pointer(P_CTX, i, -1);
+        if (calls_param(bf, i, &a))
+            return a;
         return i->prov ? unchecked() : scalar_of(rng_full(w), rng_full(w), w);
+    }
     case I_COPY: case I_ZEXT: case I_SEXT: case I_NEG: case I_NOT: case I_BSWAP: return unary(bf, i);
     case I_ADD: case I_SUB: case I_MUL: case I_UDIV: case I_SDIV: case I_UMOD: case I_SMOD:
     case I_AND: case I_OR: case I_XOR: case I_SHL: case I_SHR: case I_SAR:
