@@ -41,9 +41,28 @@ start() {   # start EXPECT TIMEOUT_MS: runs the program in NS_A on va
     wait_line "$work/out" ready
 }
 
-gone() {    # nothing of ours attached to va, loaded or pinned
+gone_now() {
     [ -z "$(leftovers)" ] && ! bpftool prog show 2>/dev/null | grep -qE 'name (count_in|count_out|count_in_tc) ' \
         && [ ! -e "/sys/fs/bpf/$project" ]
+}
+
+# gone: nothing of ours attached to va, loaded or pinned. The kernel frees a
+# program after its last reference goes, from a deferred work item, so a
+# just-exited loader's programs may still be listed for a moment: poll 3 s.
+gone() {
+    local i
+    for ((i = 0; i < 30; i++)); do
+        gone_now && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# what gone found still there, for the failure message
+residue() {
+    leftovers | tr '\n' ' '
+    bpftool prog show 2>/dev/null | grep -oE 'name (count_in|count_out|count_in_tc) ' | tr '\n' ' '
+    [ -e "/sys/fs/bpf/$project" ] && echo "/sys/fs/bpf/$project"
 }
 
 # 1: five pings; the exact counts
@@ -63,7 +82,7 @@ check xdp_counts $? "got: $(grep '^xdp' "$work/out" | tr '\n' ';')"
 grep -qx 'tc icmp out: 5 packets, 490 bytes' "$work/out" && grep -qx 'tc icmp in: 5' "$work/out"
 check tc_counts $? "got: $(grep '^tc' "$work/out" | tr '\n' ';')"
 gone
-check detached_at_exit $? "left behind: $(leftovers | tr '\n' ' ')"
+check detached_at_exit $? "left behind: $(residue)"
 
 # 2 and 3: a signal while attached detaches everything
 for sig in INT TERM; do
@@ -81,5 +100,5 @@ for sig in INT TERM; do
     [ "$rc" -eq "$want" ]
     check "sig${sig}_status" $? "exit status $rc, expected $want"
     gone
-    check "detached_on_sig$sig" $? "left behind: $(leftovers | tr '\n' ' ')"
+    check "detached_on_sig$sig" $? "left behind: $(residue)"
 done
