@@ -105,12 +105,42 @@ static LoopSet *collect_loops(BFunc *bf, bool all)
 
 /* ---- induction variables ----------------------------------------------- */
 
-static Ins *strip(Ins *v)
+static Ins *strip_to(Ins *v, int depth);
+
+/* The one value a phi merges, when all its inputs but itself come to that
+ * value (-O0 keeps such phis; they must not hide a counter), else NULL. */
+static Ins *trivial_phi(Ins *phi, int depth)
 {
-    while (v && (v->op == I_COPY || v->op == I_ZEXT || v->op == I_SEXT) && v->a[0])
-        v = v->a[0];
+    Ins *only = NULL;
+    for (int k = 0; k < phi->nargs; k++) {
+        Ins *a = phi->args[k] == phi ? phi : strip_to(phi->args[k], depth - 1);
+        if (a == phi || a == only)
+            continue;
+        if (only)
+            return NULL;
+        only = a;
+    }
+    return only;
+}
+
+/* v through copies, conversions and trivial phis; depth bounds the search
+ * (a cycle of trivial phis has no value to find). */
+static Ins *strip_to(Ins *v, int depth)
+{
+    while (v && depth-- > 0) {
+        Ins *next = NULL;
+        if ((v->op == I_COPY || v->op == I_ZEXT || v->op == I_SEXT) && v->a[0])
+            next = v->a[0];
+        else if (v->op == I_PHI)
+            next = trivial_phi(v, depth);
+        if (!next)
+            break;
+        v = next;
+    }
     return v;
 }
+
+static Ins *strip(Ins *v) { return strip_to(v, 8); }
 
 /* The constant step of `next` from phi (phi + c, phi - c, c + phi), or 0. */
 static int64_t step_of(Ins *next, Ins *phi)
