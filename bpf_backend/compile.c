@@ -44,6 +44,13 @@ int ksc_backend(Program *p, KscOpts *o)
     BoundsOpts bo = { .disabled = o->no_bounds };
     if (ir_bounds(ip, &bo))
         return 1;
+    for (int i = 0; i < ip->funcs.n && o->opt; i++) {
+        IrFunc *f = ip->funcs.v[i];
+        if (ir_reduce_ivs(f)) {
+            ir_copyprop(f);
+            ir_dce(f);
+        }
+    }
     if (emit_is(o, "ir")) {
         ir_print(ip, stdout);
         return 0;

@@ -360,6 +360,7 @@ void ir_optimize(IrFunc *f)
         ir_copyprop(f);
         ir_nullcheck(f);
         ir_fold(f);
+        ir_merge_ivs(f);
         ir_cse(f);
         ir_copyprop(f);
         ir_dce(f);

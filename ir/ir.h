@@ -168,6 +168,8 @@ void ir_dce(IrFunc *f);
 void ir_cfg_cleanup(IrFunc *f);
 void ir_cse(IrFunc *f);
 void ir_nullcheck(IrFunc *f);
+void ir_merge_ivs(IrFunc *f);       /* ivopt.c */
+bool ir_reduce_ivs(IrFunc *f);      /* ivopt.c: after the bounds pass */
 void ir_inline(IrProgram *p);        /* small @helpers into their callers */
 void ir_optimize(IrFunc *f);        /* the passes, to a fixed point */
 void ir_split_critical_edges(IrFunc *f);

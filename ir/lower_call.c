@@ -73,18 +73,20 @@ static Global *map_global(Node *m)
     return n->sym && n->sym->kind == SYM_GLOBAL ? n->sym->global : NULL;
 }
 
-/* The key of m[k] in a stack slot (helpers take keys by pointer). */
-static Ins *key_ptr(Node *idx)
+/* e of type t in memory, for a helper that reads it by pointer: a local
+ * already in memory is passed as it is (helpers only read keys and values),
+ * anything else is stored to a new stack slot. */
+static Ins *by_pointer(Node *e, Type *t)
 {
-    Type *kt = idx->lhs->ty->key;
-    Node *k0 = idx->rhs;
-    /* a local already in memory is its own key: helpers only read it */
-    if (k0->kind == N_IDENT && k0->var && !var_in_ssa(k0->var) && !k0->var->is_mapref && same_type(k0->ty, kt))
-        return addr_value(addr_of(k0));
-    Addr k = new_slot(kt, NULL);
-    store_value(k, idx->rhs, kt);
-    return addr_value(k);
+    if (e->kind == N_IDENT && e->var && !var_in_ssa(e->var) && !e->var->is_mapref && same_type(e->ty, t))
+        return addr_value(addr_of(e));
+    Addr a = new_slot(t, NULL);
+    store_value(a, e, t);
+    return addr_value(a);
 }
+
+/* The key of m[k] (helpers take keys by pointer). */
+static Ins *key_ptr(Node *idx) { return by_pointer(idx->rhs, idx->lhs->ty->key); }
 
 Ins *map_lookup(Node *idx)
 {
@@ -206,9 +208,7 @@ void map_assign(Node *n)
     Type *vt = idx->lhs->ty->base;
     if (!field && n->op == OP_NONE) {   /* m[k] = v */
         Ins *key = key_ptr(idx);
-        Addr v = new_slot(vt, NULL);
-        store_value(v, n->rhs, vt);
-        update(g, key, addr_value(v), BPF_ANY);
+        update(g, key, by_pointer(n->rhs, vt), BPF_ANY);
         return;
     }
     Ins *p = map_lookup(idx);

@@ -191,7 +191,59 @@ static void test_try_dispatch(void)
     CU_ASSERT_PTR_NULL(ir_verify(f));
 }
 
+static int count_phis(IrFunc *f, Prov prov)
+{
+    int n = 0;
+    for (int b = 0; b < f->blocks.n; b++)
+        for (int k = 0; k < f->blocks.v[b]->ins.n; k++)
+            n += f->blocks.v[b]->ins.v[k]->op == I_PHI && f->blocks.v[b]->ins.v[k]->prov == prov;
+    return n;
+}
+
+static void test_equal_counters_merge(void)
+{
+    /* n starts like i and steps like it: one phi for both, one for s */
+    IrFunc *f = ir_of(XDP("var s: u32 = 0\n var n: u32 = 0\n"
+                          " for (i in 0..8) { s += i * (ctx->data_end - ctx->data) as u32\n n += 1 }\n"
+                          " return s + n"),
+                      "p", true);
+    CU_ASSERT_EQUAL(count_phis(f, P_NONE), 2);
+    /* a counter stepping by another amount stays apart */
+    f = ir_of(XDP("var s: u32 = 0\n var n: u32 = 0\n"
+                  " for (i in 0..8) { s += i * (ctx->data_end - ctx->data) as u32\n n += 2 }\n"
+                  " return s + n"),
+              "p", true);
+    CU_ASSERT_EQUAL(count_phis(f, P_NONE), 3);
+}
+
+#define WALK(step, lim) \
+    XDP("var d = ctx->data\n var e = ctx->data_end\n var s: u32 = 0\n" \
+        " for (i in 0.." lim ") { var p = d + 14 + i * " step "\n if (p + 2 > e) { break }\n" \
+        " s += *(p as *u16) }\n return s")
+
+static void test_counter_strength_reduction(void)
+{
+    /* the packet address becomes a pointer stepped on the back edge */
+    IrFunc *f = ir_of(WALK("2", "64"), "p", true);
+    CU_ASSERT_TRUE(ir_reduce_ivs(f));
+    ir_copyprop(f);
+    ir_dce(f);
+    CU_ASSERT_EQUAL(count_phis(f, P_PKT), 1);
+    CU_ASSERT_EQUAL(count_op(f, I_MUL) + count_op(f, I_SHL), 0);
+    CU_ASSERT_PTR_NULL(ir_verify(f));
+    /* 20000 * 2 bytes would pass the 32 KiB the rewrite allows */
+    f = ir_of(WALK("2", "20000"), "p", true);
+    CU_ASSERT_FALSE(ir_reduce_ivs(f));
+    /* a branch that joins again inside the loop keeps the index form */
+    f = ir_of(XDP("var d = ctx->data\n var e = ctx->data_end\n var s: u32 = 0\n"
+                  " for (i in 0..64) { var p = d + 14 + i * 2\n if (p + 2 > e) { break }\n"
+                  " var v = *(p as *u16)\n if (v > 9) { v = 9 }\n s += v }\n return s"),
+              "p", true);
+    CU_ASSERT_FALSE(ir_reduce_ivs(f));
+}
+
 UNIT_SUITE(ir, UT(test_fold_constants), UT(test_fold_division_rules), UT(test_fold_branches),
            UT(test_strength_reduction), UT(test_offsets_fold_into_loads), UT(test_copyprop_removes_trivial_phis),
            UT(test_value_numbering), UT(test_nullcheck_elimination), UT(test_return_merging), UT(test_inlining),
-           UT(test_rotated_loop), UT(test_defers_lowered_once), UT(test_try_dispatch))
+           UT(test_rotated_loop), UT(test_defers_lowered_once), UT(test_try_dispatch),
+           UT(test_equal_counters_merge), UT(test_counter_strength_reduction))
