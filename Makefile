@@ -45,8 +45,11 @@ $(B)/obj/runtime_blob.c: $(RUNTIME) scripts/embed.sh
 $(B)/obj/runtime_blob.o: $(B)/obj/runtime_blob.c
 	$(CC) $(BASE) $(CFLAGS) -c $< -o $@
 
+# ksc is linked statically where the static libraries are there (Debian's
+# -dev packages ship them): loading libbpf, libelf and libz at run time
+# cost 0.4 ms of every 2.5 ms compile (bench/). Otherwise, dynamically.
 $(B)/ksc: $(OBJS) $(B)/obj/ksc.o $(B)/obj/runtime_blob.o
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) -static -o $@ $^ $(LIBS) 2>/dev/null || $(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/ksc-san: $(SAN_OBJS) $(B)/san/ksc.o $(B)/obj/runtime_blob.o
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(LIBS)
