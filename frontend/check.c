@@ -876,15 +876,15 @@ static void check_impl(Impl *im)
 /* Recursion among eBPF functions: the call closing a cycle is reported.
  * Depth-first with an explicit stack (state 1: on the current path, 2:
  * done): a long chain of helpers must not overflow the C stack. */
-static void find_cycles(Program *p, Func *root, char *state)
+typedef struct CallFrame { Func *f; int next; } CallFrame;
+
+static void find_cycles(Func *root, char *state, CallFrame *stack)
 {
-    typedef struct { Func *f; int next; } Frame;
-    Frame *stack = xalloc(sizeof(Frame) * (size_t)(p->funcs.n + 1));
     int top = 0;
-    stack[0] = (Frame){ root, 0 };
+    stack[0] = (CallFrame){ root, 0 };
     state[root->index] = 1;
     while (top >= 0) {
-        Frame *fr = &stack[top];
+        CallFrame *fr = &stack[top];
         if (fr->next == fr->f->calls.n) {
             state[fr->f->index] = 2;
             top--;
@@ -903,7 +903,7 @@ static void find_cycles(Program *p, Func *root, char *state)
             help("BPF has no recursion; rewrite it as a bounded loop");
         } else if (state[g->index] == 0) {
             state[g->index] = 1;
-            stack[++top] = (Frame){ g, 0 };
+            stack[++top] = (CallFrame){ g, 0 };
         }
     }
 }
@@ -911,12 +911,13 @@ static void find_cycles(Program *p, Func *root, char *state)
 static void check_recursion(Program *p)
 {
     char *state = xalloc((size_t)p->funcs.n + 1);
+    CallFrame *stack = xalloc(sizeof(CallFrame) * (size_t)(p->funcs.n + 1));  /* one path: no function twice */
     /* From the programs first, so that "the call closing the cycle" is the
      * one reached last on a path from a program entry. */
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < p->funcs.n; i++)
             if (p->funcs.v[i]->target == TGT_EBPF && !state[i] && is_program(p->funcs.v[i]) == !pass)
-                find_cycles(p, p->funcs.v[i], state);
+                find_cycles(p->funcs.v[i], state, stack);
 }
 
 /* What each function may throw: its own uncaught throws, and what its
