@@ -13,7 +13,7 @@ suites=(
     "conformance:$ROOT/tests/run-conformance.sh"
     "objects:$ROOT/tests/run-objects.sh"
 )
-for t in "$ROOT"/tests/e2e/*.test.sh "$ROOT"/tests/arith/run.sh "$ROOT"/tests/verifier/run.sh "$ROOT"/tests/diff/run.sh; do
+for t in "$ROOT"/tests/e2e/*.test.sh "$ROOT"/tests/arith/run.sh "$ROOT"/tests/loops/run.sh "$ROOT"/tests/verifier/run.sh "$ROOT"/tests/diff/run.sh; do
     [ -x "$t" ] && suites+=("$(basename "$(dirname "$t")")/$(basename "$t" .sh):$t")
 done
 suites+=("vm:$ROOT/tests/vm/run.sh")
