@@ -738,19 +738,27 @@ static Ins *sink_join(Block *join, Sink *s)
     return NULL;
 }
 
-static Ins *ternary_into(Node *n, Sink *s)
+/* After a two-way branch to t and f: each arm's value into the sink, then
+ * the join. */
+static Ins *arms_into(Block *t, Block *f, Node *then, Node *els, Sink *s)
 {
-    Block *t = new_block(), *f = new_block(), *join = new_block();
-    cond_branch(n->cond, t, f);
+    Block *join = new_block();
     seal(t);
     set_block(t);
-    sink_value(n->then, s);
+    sink_value(then, s);
     jump(join);
     seal(f);
     set_block(f);
-    sink_value(n->els, s);
+    sink_value(els, s);
     jump(join);
     return sink_join(join, s);
+}
+
+static Ins *ternary_into(Node *n, Sink *s)
+{
+    Block *t = new_block(), *f = new_block();
+    cond_branch(n->cond, t, f);
+    return arms_into(t, f, n->then, n->els, s);
 }
 
 /* An arm's body: its value into the sink, or (no sink) as statements. */
@@ -811,7 +819,7 @@ void lower_match_stmt(Node *m) { match_into(m, NULL); }
 
 static Ins *if_into(Node *n, Sink *s)
 {
-    Block *t = new_block(), *f = new_block(), *join = new_block();
+    Block *t = new_block(), *f = new_block();
     if (n->init) {
         lower_stmt(n->init);
         Var *b = n->init->var;
@@ -819,15 +827,7 @@ static Ins *if_into(Node *n, Sink *s)
     } else {
         cond_branch(n->cond, t, f);
     }
-    seal(t);
-    set_block(t);
-    sink_value(n->then, s);
-    jump(join);
-    seal(f);
-    set_block(f);
-    sink_value(n->els, s);
-    jump(join);
-    return sink_join(join, s);
+    return arms_into(t, f, n->then, n->els, s);
 }
 
 /* A value-producing if, match, ternary or block, into its sink. */
