@@ -5,10 +5,16 @@
  * the verifier gives each variable-offset packet pointer its own identity.
  * Addresses of globals and maps are only reused within a block and not
  * across a call: reloading one (two instructions) is cheaper than keeping
- * it in R6-R9 or on the stack. Memory reads are never merged. */
+ * it in R6-R9 or on the stack. Memory reads are merged only from the packet
+ * and the context, and only in a function that never writes them (no store
+ * through such a pointer, no helper that moves the packet or is handed a
+ * packet pointer, no BPF-to-BPF or kfunc call): `eth->h_proto` tested twice
+ * is then one load, which the verifier knows from the first test on. */
 #include "ir/ir.h"
 
 #include <string.h>
+
+#include "ir/bounds.h"
 
 static bool pure(Ins *i)
 {
@@ -22,9 +28,50 @@ static bool pure(Ins *i)
     }
 }
 
+static bool packet_memory(Ins *ptr) { return ptr->prov == P_PKT || ptr->prov == P_PKT_META || ptr->prov == P_CTX; }
+
+/* Memory a store may write without touching the packet or the context. */
+static bool elsewhere(Ins *ptr)
+{
+    switch (ptr->prov) {
+    case P_STACK: case P_MAP_VALUE: case P_GLOBAL: case P_RINGBUF:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool writes_packet(Ins *i)
+{
+    switch (i->op) {
+    case I_STORE: case I_ATOMIC_ADD:
+        return !elsewhere(i->a[0]);
+    case I_CALL: case I_CALL_KFUNC:
+        return true;
+    case I_CALL_HELPER:
+        if (helper_changes_pkt((int)i->imm))
+            return true;
+        for (int k = 0; k < i->nargs; k++)
+            if (packet_memory(i->args[k]))
+                return true;
+        return false;
+    default:
+        return false;
+    }
+}
+
+static bool packet_read_only(IrFunc *f)
+{
+    for (int b = 0; b < f->blocks.n; b++)
+        for (int k = 0; k < f->blocks.v[b]->ins.n; k++)
+            if (writes_packet(f->blocks.v[b]->ins.v[k]))
+                return false;
+    return true;
+}
+
 static bool same(Ins *a, Ins *b)
 {
-    if (a->op != b->op || a->w != b->w || a->imm != b->imm || a->cc != b->cc || a->cw != b->cw)
+    if (a->op != b->op || a->w != b->w || a->imm != b->imm || a->cc != b->cc || a->cw != b->cw || a->mw != b->mw)
         return false;
     if (a->sym != b->sym && (!a->sym || !b->sym || strcmp(a->sym, b->sym)))
         return false;
@@ -86,13 +133,15 @@ void ir_cse(IrFunc *f)
     t.b = xalloc(sizeof(InsVec) * (size_t)t.n);
     int *calls_seen = xalloc(sizeof(int) * (size_t)(f->nvals + 1));
     int calls = 0;
+    bool read_only = packet_read_only(f);
     for (int b = 0; b < f->blocks.n; b++) {
         Block *bl = f->blocks.v[b];
         for (int k = 0; k < bl->ins.n; k++) {
             Ins *i = bl->ins.v[k];
             if (is_call(i))
                 calls++;
-            if (!pure(i))
+            bool value_load = i->op == I_LOAD && !i->volatile_ && read_only && packet_memory(i->a[0]);
+            if (!pure(i) && !value_load)
                 continue;
             calls_seen[i->id] = calls;
             Ins *prev = find(&t, i, bl, calls_seen, calls);

@@ -242,8 +242,34 @@ static void test_counter_strength_reduction(void)
     CU_ASSERT_FALSE(ir_reduce_ivs(f));
 }
 
+static int count_loads(IrFunc *f, int off)
+{
+    int n = 0;
+    for (int b = 0; b < f->blocks.n; b++)
+        for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
+            Ins *i = f->blocks.v[b]->ins.v[k];
+            n += i->op == I_LOAD && i->imm == off;
+        }
+    return n;
+}
+
+#define PROTO_TWICE(between) \
+    XDP("var d = ctx->data\n if (d + 14 > ctx->data_end) { return XDP_PASS }\n var eth = d as *ethhdr\n" \
+        " if (eth->h_proto == 8) { return XDP_DROP }\n" between \
+        " if (eth->h_proto == 0xdd86) { return XDP_TX }\n return XDP_PASS")
+
+static void test_packet_loads_merge(void)
+{
+    /* nothing writes the packet: h_proto is loaded once */
+    CU_ASSERT_EQUAL(count_loads(ir_of(PROTO_TWICE(""), "p", true), 12), 1);
+    /* a store into the packet, or a helper that moves it, keeps both loads */
+    CU_ASSERT_EQUAL(count_loads(ir_of(PROTO_TWICE(" *((d + 12) as *u8) = 1\n"), "p", true), 12), 2);
+    CU_ASSERT_EQUAL(count_loads(ir_of(PROTO_TWICE(" bpf_xdp_adjust_tail(ctx, 0)\n"), "p", true), 12), 2);
+}
+
 UNIT_SUITE(ir, UT(test_fold_constants), UT(test_fold_division_rules), UT(test_fold_branches),
            UT(test_strength_reduction), UT(test_offsets_fold_into_loads), UT(test_copyprop_removes_trivial_phis),
            UT(test_value_numbering), UT(test_nullcheck_elimination), UT(test_return_merging), UT(test_inlining),
            UT(test_rotated_loop), UT(test_defers_lowered_once), UT(test_try_dispatch),
-           UT(test_equal_counters_merge), UT(test_counter_strength_reduction))
+           UT(test_equal_counters_merge), UT(test_counter_strength_reduction),
+           UT(test_packet_loads_merge))
