@@ -23,7 +23,7 @@ int walk(struct xdp_md *ctx)
         return XDP_ABORTED;
     __u64 s16 = 0;
     __u32 words = 0;
-    for (__u32 i = 0; i < 64; i++) {
+    for (__u32 i = 0; i < 32; i++) {
         void *p = data + 14 + i * 2;
         if (p + 2 > end)
             break;
@@ -31,7 +31,7 @@ int walk(struct xdp_md *ctx)
         words += 1;
     }
     __u32 x32 = 0, seen = 0;
-    for (__u32 j = 3; j < 40; j++) {
+    for (__u32 j = 3; j < 20; j++) {
         void *q = data + j * 4;
         if (q + 4 > end)
             break;
@@ -48,7 +48,7 @@ int walk(struct xdp_md *ctx)
     for (__u32 k = 0; k < 16; k++)
         mixed = (mixed << 3) ^ arr[k] ^ (mixed >> 29);
     __u32 bytes = 0;
-    for (__u32 m = 1; m < 30; m++) {
+    for (__u32 m = 1; m < 16; m++) {
         void *r = data + (m << 3);
         if (r + 1 > end)
             break;
