@@ -155,6 +155,22 @@ static void test_jset(void)
     CU_ASSERT_EQUAL(run_xdp(o, 24), 2);
 }
 
+static void test_narrow_masks_dropped(void)
+{
+    /* ihl is `b & 15` of a byte: the widening `& 255` after it changes nothing */
+    ObjProg *o = compile(XDP("var d = ctx->data\n if (d + 34 > ctx->data_end) { return XDP_PASS }\n"
+                             " var ip = (d + 14) as *iphdr\n if (ip->ihl == 5) { return XDP_DROP }\n"
+                             " return XDP_PASS"),
+                         "p");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    for (int i = 1; i < o->ninsns; i++) {
+        struct bpf_insn *a = &o->insns[i - 1], *b = &o->insns[i];
+        CU_ASSERT(!(a->code == (BPF_ALU | BPF_AND | BPF_K) && b->code == (BPF_ALU64 | BPF_AND | BPF_K)
+                    && a->dst_reg == b->dst_reg && (a->imm & ~b->imm) == 0));
+    }
+    CU_ASSERT_EQUAL(run_xdp(o, 40), 2);     /* a zeroed header: ihl 0 */
+}
+
 static void test_frame_limit(void)
 {
     /* each local fits, together they do not */
@@ -186,4 +202,4 @@ static void test_line_info(void)
 
 UNIT_SUITE(backend, UT(test_registers_in_range), UT(test_pressure_spills), UT(test_signed_division_v3),
            UT(test_narrow_arithmetic), UT(test_large_constant_ldimm64), UT(test_no_jump_to_next), UT(test_jset),
-           UT(test_frame_limit), UT(test_line_info))
+           UT(test_frame_limit), UT(test_line_info), UT(test_narrow_masks_dropped))
