@@ -605,10 +605,10 @@ static void check_global(Global *g)
         check_value(&g->init, g->ty);
         if (!g->ty)
             g->ty = g->init->ty;
-        if (!constant_init(g->init))
+        if (g->init->ty && !constant_init(g->init))     /* no type: already reported */
             error_at(g->init->pos, "a global's initial value must be a constant");
     }
-    if (g->ty->kind == TY_VOID || g->ty->kind == TY_NULL)
+    if (g->ty && (g->ty->kind == TY_VOID || g->ty->kind == TY_NULL))
         error_at(g->pos, "global '%s' cannot have type %s", g->name, type_name(g->ty));
 }
 
