@@ -3,6 +3,7 @@
 # make check   install missing deps, build, run every test; ends with "N passed, N failed"
 # make bench   compare with clang -O2 -target bpf (bench/)
 # make fuzz    libFuzzer over the front end (FUZZ_SECONDS, default 60)
+# make fuzz-pipeline   libFuzzer over the whole pipeline to the object
 # make install PREFIX=/usr/local
 
 CC      ?= cc
@@ -21,7 +22,7 @@ SAN_OBJS := $(SRCS:%.c=$(B)/san/%.o)
 RUNTIME := $(wildcard runtime/*.c runtime/*.h)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
-.PHONY: all run check unit check-e2e check-vm bench fuzz install clean deps
+.PHONY: all run check unit check-e2e check-vm bench fuzz fuzz-pipeline install clean deps
 
 all: $(B)/ksc
 
@@ -74,6 +75,9 @@ bench: deps $(B)/ksc
 
 fuzz: $(B)/ksc
 	@tests/fuzz/run.sh
+
+fuzz-pipeline: $(B)/ksc
+	@FUZZ_TARGET=pipeline tests/fuzz/run.sh
 
 install: $(B)/ksc
 	install -d $(DESTDIR)$(PREFIX)/bin
