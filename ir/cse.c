@@ -6,10 +6,12 @@
  * Addresses of globals and maps are only reused within a block and not
  * across a call: reloading one (two instructions) is cheaper than keeping
  * it in R6-R9 or on the stack. Memory reads are merged only from the packet
- * and the context, and only in a function that never writes them (no store
- * through such a pointer, no helper that moves the packet or is handed a
- * packet pointer, no BPF-to-BPF or kfunc call): `eth->h_proto` tested twice
- * is then one load, which the verifier knows from the first test on. */
+ * and the context, and only in a function that never writes that memory
+ * (no store through such a pointer, no helper that moves the packet or is
+ * handed a packet or context pointer, no BPF-to-BPF or kfunc call):
+ * `eth->h_proto` tested twice is then one load, which the verifier knows
+ * from the first test on. A classifier that sets skb->mark still reads the
+ * packet once. */
 #include "ir/ir.h"
 
 #include <string.h>
@@ -41,11 +43,20 @@ static bool elsewhere(Ins *ptr)
     }
 }
 
-static bool writes_packet(Ins *i)
+/* Whether i may change what a load through a pointer of provenance prov
+ * (the packet or the context) reads. A store to the context (skb->mark)
+ * leaves the packet as it was, and a packet store the context; a helper
+ * given either may change the packet through it. */
+static bool writes_memory(Ins *i, int prov)
 {
     switch (i->op) {
-    case I_STORE: case I_ATOMIC_ADD:
-        return !elsewhere(i->a[0]);
+    case I_STORE: case I_ATOMIC_ADD: {
+        Ins *p = i->a[0];
+        if (elsewhere(p))
+            return false;
+        bool ctx_store = p->prov == P_CTX, ctx_load = prov == P_CTX;
+        return ctx_store == ctx_load || !packet_memory(p);
+    }
     case I_CALL: case I_CALL_KFUNC:
         return true;
     case I_CALL_HELPER:
@@ -60,11 +71,11 @@ static bool writes_packet(Ins *i)
     }
 }
 
-static bool packet_read_only(IrFunc *f)
+static bool read_only(IrFunc *f, int prov)
 {
     for (int b = 0; b < f->blocks.n; b++)
         for (int k = 0; k < f->blocks.v[b]->ins.n; k++)
-            if (writes_packet(f->blocks.v[b]->ins.v[k]))
+            if (writes_memory(f->blocks.v[b]->ins.v[k], prov))
                 return false;
     return true;
 }
@@ -133,14 +144,15 @@ void ir_cse(IrFunc *f)
     t.b = xalloc(sizeof(InsVec) * (size_t)t.n);
     int *calls_seen = xalloc(sizeof(int) * (size_t)(f->nvals + 1));
     int calls = 0;
-    bool read_only = packet_read_only(f);
+    bool pkt_fixed = read_only(f, P_PKT), ctx_fixed = read_only(f, P_CTX);
     for (int b = 0; b < f->blocks.n; b++) {
         Block *bl = f->blocks.v[b];
         for (int k = 0; k < bl->ins.n; k++) {
             Ins *i = bl->ins.v[k];
             if (is_call(i))
                 calls++;
-            bool value_load = i->op == I_LOAD && !i->volatile_ && read_only && packet_memory(i->a[0]);
+            bool value_load = i->op == I_LOAD && !i->volatile_ && packet_memory(i->a[0])
+                              && (i->a[0]->prov == P_CTX ? ctx_fixed : pkt_fixed);
             if (!pure(i) && !value_load)
                 continue;
             calls_seen[i->id] = calls;

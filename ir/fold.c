@@ -194,14 +194,28 @@ static bool simplify(Ins *i)
     }
 }
 
-/* (p + c1) + c2 -> p + (c1 + c2): keeps pointer offsets constant. */
+/* x + c, or c + x: x and c. */
+static bool const_add(Ins *i, Ins **x, int64_t *c)
+{
+    if (i->op != I_ADD || !i->a[0] || !i->a[1] || is_const(i->a[0]) == is_const(i->a[1]))
+        return false;
+    int k = is_const(i->a[1]) ? 1 : 0;
+    *x = i->a[!k];
+    *c = i->a[k]->imm;
+    return true;
+}
+
+/* (x + c1) + c2 -> x + (c1 + c2) at one width (addition wraps the same
+ * either way): keeps pointer offsets constant, and `0x10000 + cls + 1`
+ * is one add. */
 static bool reassociate(Ins *i)
 {
-    Ins *a = i->a[0];
-    if (i->op != I_ADD || i->w != 8 || !is_const(i->a[1]) || a->op != I_ADD || !is_const(a->a[1]) || a->w != 8)
+    Ins *a, *x;
+    int64_t c1, c2;
+    if (!const_add(i, &a, &c2) || !const_add(a, &x, &c1) || a->w != i->w)
         return false;
-    Ins *c = const_before(i, a->a[1]->imm + i->a[1]->imm);
-    i->a[0] = a->a[0];
+    Ins *c = const_before(i, (int64_t)((uint64_t)c1 + (uint64_t)c2));
+    i->a[0] = x;
     i->a[1] = c;
     return true;
 }

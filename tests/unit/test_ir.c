@@ -267,9 +267,42 @@ static void test_packet_loads_merge(void)
     CU_ASSERT_EQUAL(count_loads(ir_of(PROTO_TWICE(" bpf_xdp_adjust_tail(ctx, 0)\n"), "p", true), 12), 2);
 }
 
+static void test_ctx_store_keeps_packet_loads_merged(void)
+{
+    /* skb->mark is written between the tests: the packet is not */
+    const char *src = "@tc(\"ingress\") fn t(ctx: *__sk_buff) -> i32 {\n var d = ctx->data\n"
+                      " if (d + 14 > ctx->data_end) { return TC_ACT_OK }\n var eth = d as *ethhdr\n"
+                      " if (eth->h_proto == 8) { return TC_ACT_SHOT }\n ctx->mark = 1\n"
+                      " if (eth->h_proto == 0xdd86) { return 3 }\n ctx->mark = 2\n"
+                      " return ctx->mark as i32 + ctx->mark as i32\n}\n";
+    IrFunc *f = ir_of(src, "t", true);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(count_loads(f, 12), 1);
+    /* but the context is: mark (offset 8) is read after the store, twice */
+    CU_ASSERT_EQUAL(count_loads(f, 8), 2);
+}
+
+static void test_constant_adds_reassociate(void)
+{
+    /* (0x10000 + x) + 1 at 32 bits, constant first: one add of 0x10001 */
+    IrFunc *f = ir_of(XDP("var x: u32 = ctx->ingress_ifindex\n var y: u32 = 0x10000 + x + 1\n"
+                          " if (y == 0x10003) { return XDP_DROP }\n return XDP_PASS"),
+                      "p", true);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(count_op(f, I_ADD), 1);
+    bool found = false;
+    for (int b = 0; b < f->blocks.n; b++)
+        for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
+            Ins *i = f->blocks.v[b]->ins.v[k];
+            found |= i->op == I_ADD && i->a[1] && i->a[1]->op == I_CONST && i->a[1]->imm == 0x10001;
+        }
+    CU_ASSERT(found);
+}
+
 UNIT_SUITE(ir, UT(test_fold_constants), UT(test_fold_division_rules), UT(test_fold_branches),
            UT(test_strength_reduction), UT(test_offsets_fold_into_loads), UT(test_copyprop_removes_trivial_phis),
            UT(test_value_numbering), UT(test_nullcheck_elimination), UT(test_return_merging), UT(test_inlining),
            UT(test_rotated_loop), UT(test_defers_lowered_once), UT(test_try_dispatch),
            UT(test_equal_counters_merge), UT(test_counter_strength_reduction),
-           UT(test_packet_loads_merge))
+           UT(test_packet_loads_merge), UT(test_ctx_store_keeps_packet_loads_merged),
+           UT(test_constant_adds_reassociate))
