@@ -171,7 +171,7 @@ static long eval_length(Node *e, const char *what, long min)
         return min;
     Node *n = e;
     check_value(&n, ty_u64);
-    if (n->ty->kind == TY_ERROR)
+    if (!n->ty || n->ty->kind == TY_ERROR)     /* reported already */
         return min;
     if (!n->is_const_val) {
         error_at(e->pos, "%s must be a constant", what);
