@@ -362,6 +362,7 @@ void ir_optimize(IrFunc *f)
         ir_fold(f);
         ir_merge_ivs(f);
         ir_cse(f);
+        ir_reuse_loads(f);
         ir_copyprop(f);
         ir_dce(f);
         ir_cfg_cleanup(f);

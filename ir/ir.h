@@ -167,6 +167,8 @@ void ir_copyprop(IrFunc *f);
 void ir_dce(IrFunc *f);
 void ir_cfg_cleanup(IrFunc *f);
 void ir_cse(IrFunc *f);
+/* A load repeated along a straight path with no write between reuses the first (loads.c). */
+void ir_reuse_loads(IrFunc *f);
 void ir_nullcheck(IrFunc *f);
 void ir_merge_ivs(IrFunc *f);       /* ivopt.c */
 bool ir_reduce_ivs(IrFunc *f);      /* ivopt.c: after the bounds pass */

@@ -273,12 +273,12 @@ static void test_ctx_store_keeps_packet_loads_merged(void)
     const char *src = "@tc(\"ingress\") fn t(ctx: *__sk_buff) -> i32 {\n var d = ctx->data\n"
                       " if (d + 14 > ctx->data_end) { return TC_ACT_OK }\n var eth = d as *ethhdr\n"
                       " if (eth->h_proto == 8) { return TC_ACT_SHOT }\n ctx->mark = 1\n"
-                      " if (eth->h_proto == 0xdd86) { return 3 }\n ctx->mark = 2\n"
-                      " return ctx->mark as i32 + ctx->mark as i32\n}\n";
+                      " if (eth->h_proto == 0xdd86) { return 3 }\n var m0 = ctx->mark\n ctx->mark = 2\n"
+                      " return m0 as i32 + ctx->mark as i32\n}\n";
     IrFunc *f = ir_of(src, "t", true);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     CU_ASSERT_EQUAL(count_loads(f, 12), 1);
-    /* but the context is: mark (offset 8) is read after the store, twice */
+    /* but the context is: mark (offset 8) is read before and after the store */
     CU_ASSERT_EQUAL(count_loads(f, 8), 2);
 }
 
@@ -299,10 +299,42 @@ static void test_constant_adds_reassociate(void)
     CU_ASSERT(found);
 }
 
+#define MAP_VALUE_TWICE(between) \
+    "struct S { a: u32, b: u32 }\nvar m : hash<u32, S>(4)\n" \
+    XDP("var r = m[1]\n if (r == null) { return XDP_PASS }\n if (r.a == 1) { return XDP_DROP }\n" between \
+        " if (r.a == 3) { return XDP_TX }\n return XDP_PASS")
+
+static int map_value_loads(const char *src)
+{
+    IrFunc *f = ir_of(src, "p", true);
+    int n = 0;
+    for (int b = 0; f && b < f->blocks.n; b++)
+        for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
+            Ins *i = f->blocks.v[b]->ins.v[k];
+            n += i->op == I_LOAD && i->a[0]->prov == P_MAP_VALUE;
+        }
+    return n;
+}
+
+static void test_loads_reused_on_straight_paths(void)
+{
+    /* r.a is read once for both tests */
+    CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE("")), 1);
+    /* so it is past a store to another field, or to the stack */
+    CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" r.b = 7\n")), 1);
+    CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" var arr: u32[2] = [1, 2]\n arr[ctx->ingress_ifindex & 1] = 5\n"
+                                                    " if (arr[0] == 9) { return XDP_ABORTED }\n")),
+                    1);
+    /* not past a store to it, a store through another entry, or a call */
+    CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" r.a = 7\n")), 2);
+    CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" var q = m[2]\n if (q != null) { q.a = 3 }\n")), 2);
+    CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" m[5] = S { a: 5, b: 5 }\n")), 2);
+}
+
 UNIT_SUITE(ir, UT(test_fold_constants), UT(test_fold_division_rules), UT(test_fold_branches),
            UT(test_strength_reduction), UT(test_offsets_fold_into_loads), UT(test_copyprop_removes_trivial_phis),
            UT(test_value_numbering), UT(test_nullcheck_elimination), UT(test_return_merging), UT(test_inlining),
            UT(test_rotated_loop), UT(test_defers_lowered_once), UT(test_try_dispatch),
            UT(test_equal_counters_merge), UT(test_counter_strength_reduction),
            UT(test_packet_loads_merge), UT(test_ctx_store_keeps_packet_loads_merged),
-           UT(test_constant_adds_reassociate))
+           UT(test_constant_adds_reassociate), UT(test_loads_reused_on_straight_paths))
