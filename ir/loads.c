@@ -7,8 +7,9 @@
  * ip->protocol tested before and after the addresses are rewritten.
  *
  * The walk goes backwards from each load through its block and on into
- * the single predecessor, so the earlier load dominates and no loop edge
- * is crossed; it gives up after WALK instructions, which keeps the pass
+ * its immediate dominator, after checking the blocks between them (the
+ * arms of an if) when there are several predecessors; it never crosses a
+ * loop edge, and gives up after WALK instructions, which keeps the pass
  * linear. Memory of different kinds (stack, map value, packet, context,
  * global) never overlaps; within one pointer value, disjoint byte ranges
  * do not; anything else may. */
@@ -16,7 +17,7 @@
 
 #include "ir/bounds.h"
 
-enum { WALK = 64 };
+enum { WALK = 64, REGION = 16 };
 
 /* What memory a pointer of provenance p reads; 0 when unknown. */
 static int region(int p)
@@ -50,17 +51,22 @@ static bool may_overlap(Ins *st, Ins *ld)
     return st->imm < ld->imm + bytes(ld) && ld->imm < st->imm + bytes(st);
 }
 
-static bool pointer_args(Ins *call)
+/* Arguments that are pointers (any: a function given a stack pointer
+ * may find a packet pointer stored there), or with packet_only, pointers
+ * to the packet or the context (what a helper may write through). */
+static bool pointer_args(Ins *call, bool packet_only)
 {
     for (int k = 0; k < call->nargs; k++)
-        if (call->args[k]->prov != P_NONE)
+        if (packet_only ? region(call->args[k]->prov) == 1 || call->args[k]->prov == P_CTX
+                        : call->args[k]->prov != P_NONE)
             return true;
     return false;
 }
 
-/* Whether x may change what ld reads. A helper or function reaches the
- * packet or the context only through a pointer it is given (or by moving
- * the packet); map values change under any call. */
+/* Whether x may change what ld reads. A helper reaches the packet only
+ * through a packet or context pointer it is given, or by moving the
+ * packet, and a function through any pointer; map values change under
+ * any call. */
 static bool clobbers(Ins *x, Ins *ld)
 {
     int r = region(ld->a[0]->prov);
@@ -70,9 +76,9 @@ static bool clobbers(Ins *x, Ins *ld)
     case I_CALL_HELPER:
         if (r == 3)
             return true;
-        return helper_changes_pkt((int)x->imm) || pointer_args(x);
+        return helper_changes_pkt((int)x->imm) || pointer_args(x, true);
     case I_CALL: case I_CALL_KFUNC:
-        return r == 3 || pointer_args(x);
+        return r == 3 || pointer_args(x, false);
     case I_TAIL_CALL:
         return true;
     default:
@@ -84,6 +90,44 @@ static bool same_load(Ins *a, Ins *b)
 {
     return a->op == I_LOAD && !a->volatile_ && a->a[0] == b->a[0] && a->imm == b->imm && a->w == b->w
            && a->mw == b->mw;
+}
+
+static bool scan_clean(Block *x, Ins *ld, int *budget)
+{
+    for (int k = 0; k < x->ins.n; k++)
+        if (--*budget < 0 || clobbers(x->ins.v[k], ld))
+            return false;
+    return true;
+}
+
+/* Whether the blocks between b's immediate dominator and b (both
+ * excluded) hold no loop and nothing that may write what ld reads: then
+ * the walk may go on from the end of the dominator, as across an if. */
+static bool region_clean(Block *b, Ins *ld, int *budget)
+{
+    Block *seen[REGION], *work[4 * REGION];
+    int nseen = 0, nwork = 0;
+    for (int p = 0; p < b->preds.n; p++)
+        work[nwork++] = b->preds.v[p];
+    while (nwork) {
+        Block *x = work[--nwork];
+        if (x == b->idom)
+            continue;
+        int j = 0;
+        while (j < nseen && seen[j] != x)
+            j++;
+        if (j < nseen)
+            continue;
+        if (nseen == REGION || x->rpo >= b->rpo || !scan_clean(x, ld, budget))
+            return false;
+        seen[nseen++] = x;
+        for (int p = 0; p < x->preds.n; p++) {
+            if (nwork == 4 * REGION || x->preds.v[p]->rpo >= x->rpo)
+                return false;
+            work[nwork++] = x->preds.v[p];
+        }
+    }
+    return true;
 }
 
 /* The load ld (at index k of its block) can reuse, or NULL. */
@@ -101,9 +145,14 @@ static Ins *earlier_load(Ins *ld, int k)
             if (x == ld->a[0] || clobbers(x, ld))
                 return NULL;
         }
-        if (b->preds.n != 1 || b->preds.v[0] == ld->blk)
+        if (!b->idom || b->idom == b)
+            return NULL;    /* the entry */
+        for (int p = 0; p < b->preds.n; p++)
+            if (b->preds.v[p]->rpo >= b->rpo)
+                return NULL;
+        if (b->preds.n > 1 && !region_clean(b, ld, &budget))
             return NULL;
-        b = b->preds.v[0];
+        b = b->idom;
         k = b->ins.n;
     }
 }

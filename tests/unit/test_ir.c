@@ -331,10 +331,28 @@ static void test_loads_reused_on_straight_paths(void)
     CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" m[5] = S { a: 5, b: 5 }\n")), 2);
 }
 
+#define PROTOCOL_TWICE(between) \
+    "var m : hash<u32, u32>(4)\n" \
+    XDP("var d = ctx->data\n if (d + 34 > ctx->data_end) { return XDP_PASS }\n var ip = (d + 14) as *iphdr\n" \
+        " if (ip->protocol == 6) { ip->ttl = 1 } else { ip->daddr = 2 }\n" between \
+        " if (ip->protocol == 17) { return XDP_DROP }\n return XDP_PASS")
+
+static void test_packet_loads_reused_past_other_bytes(void)
+{
+    /* protocol (byte 23) across an if whose arms write ttl and daddr, and
+     * across a map update, is read once */
+    CU_ASSERT_EQUAL(count_loads(ir_of(PROTOCOL_TWICE(""), "p", true), 23), 1);
+    CU_ASSERT_EQUAL(count_loads(ir_of(PROTOCOL_TWICE(" m[1] = 2\n"), "p", true), 23), 1);
+    /* a store that covers it stops that */
+    CU_ASSERT_EQUAL(count_loads(ir_of(PROTOCOL_TWICE(" *((d + 20) as *u32) = 0\n"), "p", true), 23), 2);
+    CU_ASSERT_EQUAL(count_loads(ir_of(PROTOCOL_TWICE(" ip->protocol = 17\n"), "p", true), 23), 2);
+}
+
 UNIT_SUITE(ir, UT(test_fold_constants), UT(test_fold_division_rules), UT(test_fold_branches),
            UT(test_strength_reduction), UT(test_offsets_fold_into_loads), UT(test_copyprop_removes_trivial_phis),
            UT(test_value_numbering), UT(test_nullcheck_elimination), UT(test_return_merging), UT(test_inlining),
            UT(test_rotated_loop), UT(test_defers_lowered_once), UT(test_try_dispatch),
            UT(test_equal_counters_merge), UT(test_counter_strength_reduction),
            UT(test_packet_loads_merge), UT(test_ctx_store_keeps_packet_loads_merged),
-           UT(test_constant_adds_reassociate), UT(test_loads_reused_on_straight_paths))
+           UT(test_constant_adds_reassociate), UT(test_loads_reused_on_straight_paths),
+           UT(test_packet_loads_reused_past_other_bytes))
