@@ -17,6 +17,10 @@ for t in "$ROOT"/tests/e2e/*.test.sh "$ROOT"/tests/arith/run.sh "$ROOT"/tests/lo
     [ -x "$t" ] && suites+=("$(basename "$(dirname "$t")")/$(basename "$t" .sh):$t")
 done
 suites+=("vm:$ROOT/tests/vm/run.sh")
+# what /sys/fs/bpf holds before: every test must leave it as it was
+# (mounted first, since mounting adds the kernel's own *.debug files)
+mount_bpffs
+pins_before=$(ls -A /sys/fs/bpf 2>/dev/null | sort)
 for s in "${suites[@]}"; do
     name=${s%%:*}
     cmd=${s#*:}
@@ -29,6 +33,12 @@ for s in "${suites[@]}"; do
     f=$(grep -c '^FAIL ' "$ROOT/build/suite.out")
     echo "   $name: $p passed, $f failed ($(( $(date +%s) - start ))s)"
 done
+left=$(comm -13 <(echo "$pins_before") <(ls -A /sys/fs/bpf 2>/dev/null | sort) | tr '\n' ' ')
+if [ -z "$left" ]; then
+    echo "PASS bpffs/clean" | tee -a "$log"
+else
+    echo "FAIL bpffs/clean: the tests left /sys/fs/bpf/{$left}" | tee -a "$log"
+fi
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 echo "$passed passed, $failed failed"

@@ -11,8 +11,15 @@
 #                                 that ksc compiles without errors: the kernel
 #                                 must accept each object
 #
-# Needs root and a kernel that loads BPF programs.
+# Needs root and a kernel that loads BPF programs. Runs in a mount
+# namespace of its own with a private bpffs: objects with pinned maps
+# (tests/e2e/pins.ks) pin by name under its root, and those pins go away
+# with the namespace instead of staying in the machine's /sys/fs/bpf.
 set -u
+if [ -z "${KSC_PRIVATE_BPFFS:-}" ]; then
+    export KSC_PRIVATE_BPFFS=1
+    exec unshare -m bash -c 'mount -t bpf bpf /sys/fs/bpf && exec bash "$0" "$@"' "$0" "$@"
+fi
 . "$(dirname "$0")/../lib.sh"
 here="$ROOT/tests/verifier"
 work=$(mktemp -d)
