@@ -583,7 +583,15 @@ static void check_config(Global *g)
     t->rstate = 2;
 }
 
+static void check_global_decl(Global *g);
+
 static void check_global(Global *g)
+{
+    check_global_decl(g);
+    g->checked = true;
+}
+
+static void check_global_decl(Global *g)
 {
     C.mod = g->module;
     if (g->kind == GV_CONFIG) {
@@ -602,7 +610,9 @@ static void check_global(Global *g)
     if (g->flags.n)
         error_at(g->flags_pos, "@flags applies to maps only");
     if (g->init) {
+        g->checking = true;
         check_value(&g->init, g->ty);
+        g->checking = false;
         if (!g->ty)
             g->ty = g->init->ty;
         if (g->init->ty && !constant_init(g->init))     /* no type: already reported */

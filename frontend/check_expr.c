@@ -474,6 +474,15 @@ static Type *use_sym(Node *n, Sym *s)
             error_at(n->pos, "'%s' is a local var: only eBPF code can use it", s->name);
             help("declare it with 'var' to share it with userspace");
         }
+        if (s->global->checking) {
+            error_at(n->pos, "global '%s' is used in its own initial value", s->name);
+            return ty_error;
+        }
+        if (!s->global->ty && !s->global->checked) {
+            error_at(n->pos, "global '%s' is used before its type is known", s->name);
+            help("declare '%s' first, or with its type: var %s: u32 = ...", s->name, s->name);
+            return ty_error;
+        }
         return s->global->ty ? s->global->ty : ty_error;
     case SYM_CONST:
         if (!eval_const(s))

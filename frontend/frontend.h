@@ -351,6 +351,7 @@ struct Global {
     Pos pos;
     bool pinned;            /* pin var / pin map */
     bool ebpf_used, user_used, written_by_ebpf, written_by_user;
+    bool checking, checked; /* its declaration is being / has been checked */
     NodeVec flags;          /* @flags(...) arguments */
     int pin_offset;         /* GV_PIN: offset in the pinned_globals value */
     Pos flags_pos;
