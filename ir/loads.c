@@ -1,6 +1,8 @@
 /* Load reuse along straight paths: a load reads what an identical load
- * read shortly before it (same pointer value, offset and size), when
- * nothing between them may have written those bytes. Value numbering
+ * read shortly before it (same pointer value, offset and size), or what a
+ * store of the same bytes wrote, when nothing between them may have
+ * written those bytes. On the stack that keeps a local struct's fields in
+ * registers between their uses: `m.vlans += 1` reads no memory. Value numbering
  * (cse.c) merges packet loads only in functions that never write the
  * packet; this pass covers the functions that do, and map values:
  * `if (r == 1) ... if (r == 3)` on a map value is one load, and so is
@@ -40,13 +42,22 @@ static int bytes(Ins *m)
     return m->mw ? m->mw : m->w;
 }
 
+/* One address: one pointer value, or the same stack slot (each use of a
+ * local takes its slot's address anew). */
+static bool same_base(Ins *p, Ins *q)
+{
+    return p == q || (p->op == I_SLOT && q->op == I_SLOT && p->imm == q->imm);
+}
+
 static bool may_overlap(Ins *st, Ins *ld)
 {
     Ins *p = st->a[0], *q = ld->a[0];
     int rp = region(p->prov), rq = region(q->prov);
     if (rp && rq && rp != rq)
         return false;
-    if (p != q || st->volatile_)
+    if (p->op == I_SLOT && q->op == I_SLOT && p->imm != q->imm)
+        return false;
+    if (!same_base(p, q) || st->volatile_)
         return true;
     return st->imm < ld->imm + bytes(ld) && ld->imm < st->imm + bytes(st);
 }
@@ -76,6 +87,8 @@ static bool clobbers(Ins *x, Ins *ld)
     case I_CALL_HELPER:
         if (r == 3)
             return true;
+        if (r == 4)     /* a helper given a stack pointer may write there */
+            return pointer_args(x, false);
         return helper_changes_pkt((int)x->imm) || pointer_args(x, true);
     case I_CALL: case I_CALL_KFUNC:
         return r == 3 || pointer_args(x, false);
@@ -88,8 +101,17 @@ static bool clobbers(Ins *x, Ins *ld)
 
 static bool same_load(Ins *a, Ins *b)
 {
-    return a->op == I_LOAD && !a->volatile_ && a->a[0] == b->a[0] && a->imm == b->imm && a->w == b->w
+    return a->op == I_LOAD && !a->volatile_ && same_base(a->a[0], b->a[0]) && a->imm == b->imm && a->w == b->w
            && a->mw == b->mw;
+}
+
+/* A store ld reads back whole: same address, offset and size. Not in
+ * the context, where the kernel may keep other than what was written
+ * (a queue_mapping out of range is dropped). */
+static bool same_store(Ins *st, Ins *ld)
+{
+    return st->op == I_STORE && ld->a[0]->prov != P_CTX && !st->volatile_ && same_base(st->a[0], ld->a[0]) && st->imm == ld->imm
+           && bytes(st) == bytes(ld);
 }
 
 static bool scan_clean(Block *x, Ins *ld, int *budget)
@@ -130,7 +152,8 @@ static bool region_clean(Block *b, Ins *ld, int *budget)
     return true;
 }
 
-/* The load ld (at index k of its block) can reuse, or NULL. */
+/* The load or store ld (at index k of its block) can take its value
+ * from, or NULL. */
 static Ins *earlier_load(Ins *ld, int k)
 {
     Block *b = ld->blk;
@@ -140,9 +163,9 @@ static Ins *earlier_load(Ins *ld, int k)
             Ins *x = b->ins.v[k];
             if (--budget < 0)
                 return NULL;
-            if (same_load(x, ld))
+            if (same_load(x, ld) || same_store(x, ld))
                 return x;
-            if (x == ld->a[0] || clobbers(x, ld))
+            if ((x == ld->a[0] && x->op != I_SLOT) || clobbers(x, ld))
                 return NULL;
         }
         if (!b->idom || b->idom == b)
@@ -162,7 +185,32 @@ static bool candidate(Ins *i)
     if (i->op != I_LOAD || i->volatile_)
         return false;
     int r = region(i->a[0]->prov);
-    return r >= 1 && r <= 3;
+    return r >= 1 && r <= 4;
+}
+
+static uint64_t low_bytes(int64_t v, int n) { return n >= 8 ? (uint64_t)v : (uint64_t)v & ((1ULL << (n * 8)) - 1); }
+
+/* ld becomes the value st wrote, when that is exactly what it reads: a
+ * constant (cut to the bytes moved, as the load zero-extends them), or a
+ * value of the load's width and kind. */
+static bool forward(Ins *ld, Ins *st)
+{
+    Ins *v = st->a[1];
+    if (v->op == I_CONST) {
+        ld->op = I_CONST;
+        ld->imm = (int64_t)low_bytes(v->imm, bytes(ld));
+        ld->a[0] = NULL;
+        ld->prov = P_NONE;
+        ld->mw = 0;
+        return true;
+    }
+    if (v->w != ld->w || bytes(ld) != ld->w || v->prov != ld->prov)
+        return false;
+    ld->op = I_COPY;
+    ld->a[0] = v;
+    ld->imm = 0;
+    ld->mw = 0;
+    return true;
 }
 
 void ir_reuse_loads(IrFunc *f)
@@ -172,7 +220,9 @@ void ir_reuse_loads(IrFunc *f)
         for (int k = 0; k < bl->ins.n; k++) {
             Ins *i = bl->ins.v[k];
             Ins *prev = candidate(i) ? earlier_load(i, k) : NULL;
-            if (!prev)
+            if (!prev || (prev->op == I_STORE && !forward(i, prev)))
+                continue;
+            if (prev->op == I_STORE)
                 continue;
             i->op = I_COPY;     /* keeps i's width and provenance */
             i->a[0] = prev;

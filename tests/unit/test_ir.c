@@ -325,8 +325,9 @@ static void test_loads_reused_on_straight_paths(void)
     CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" var arr: u32[2] = [1, 2]\n arr[ctx->ingress_ifindex & 1] = 5\n"
                                                     " if (arr[0] == 9) { return XDP_ABORTED }\n")),
                     1);
-    /* not past a store to it, a store through another entry, or a call */
-    CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" r.a = 7\n")), 2);
+    /* after a store to it, the value stored is the value read */
+    CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" r.a = ctx->ingress_ifindex\n")), 1);
+    /* not past a store through another entry, or a call */
     CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" var q = m[2]\n if (q != null) { q.a = 3 }\n")), 2);
     CU_ASSERT_EQUAL(map_value_loads(MAP_VALUE_TWICE(" m[5] = S { a: 5, b: 5 }\n")), 2);
 }
@@ -343,9 +344,37 @@ static void test_packet_loads_reused_past_other_bytes(void)
      * across a map update, is read once */
     CU_ASSERT_EQUAL(count_loads(ir_of(PROTOCOL_TWICE(""), "p", true), 23), 1);
     CU_ASSERT_EQUAL(count_loads(ir_of(PROTOCOL_TWICE(" m[1] = 2\n"), "p", true), 23), 1);
-    /* a store that covers it stops that */
+    /* a store that covers more stops that; one of exactly its bytes
+     * gives the value */
     CU_ASSERT_EQUAL(count_loads(ir_of(PROTOCOL_TWICE(" *((d + 20) as *u32) = 0\n"), "p", true), 23), 2);
-    CU_ASSERT_EQUAL(count_loads(ir_of(PROTOCOL_TWICE(" ip->protocol = 17\n"), "p", true), 23), 2);
+    CU_ASSERT_EQUAL(count_loads(ir_of(PROTOCOL_TWICE(" ip->protocol = 17\n"), "p", true), 23), 1);
+}
+
+static int stack_loads(IrFunc *f)
+{
+    int n = 0;
+    for (int b = 0; f && b < f->blocks.n; b++)
+        for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
+            Ins *i = f->blocks.v[b]->ins.v[k];
+            n += i->op == I_LOAD && i->a[0]->prov == P_STACK;
+        }
+    return n;
+}
+
+#define LOCAL_STRUCT(between) \
+    "struct M { a: u32, b: u16 }\nvar m2 : hash<u32, M>(4)\n" \
+    XDP("var m = M { a: 0, b: 0 }\n m.a += ctx->ingress_ifindex\n m.b = 3\n" between \
+        " if (m.a + m.b as u32 == 9) { return XDP_DROP }\n m2[1] = m\n return XDP_PASS")
+
+static void test_stack_stores_forwarded(void)
+{
+    /* the fields of a local struct are read from the values stored */
+    CU_ASSERT_EQUAL(stack_loads(ir_of(LOCAL_STRUCT(""), "p", true)), 0);
+    /* not after a helper was given its address, or a write by a variable index */
+    CU_ASSERT_EQUAL(stack_loads(ir_of(LOCAL_STRUCT(" bpf_probe_read_kernel(&m, 4, &m)\n"), "p", true)), 2);
+    CU_ASSERT(stack_loads(ir_of(LOCAL_STRUCT(" var bytes = (&m) as *u8\n bytes[ctx->ingress_ifindex & 3] = 1\n"),
+                                "p", true))
+              >= 1);
 }
 
 UNIT_SUITE(ir, UT(test_fold_constants), UT(test_fold_division_rules), UT(test_fold_branches),
@@ -355,4 +384,4 @@ UNIT_SUITE(ir, UT(test_fold_constants), UT(test_fold_division_rules), UT(test_fo
            UT(test_equal_counters_merge), UT(test_counter_strength_reduction),
            UT(test_packet_loads_merge), UT(test_ctx_store_keeps_packet_loads_merged),
            UT(test_constant_adds_reassociate), UT(test_loads_reused_on_straight_paths),
-           UT(test_packet_loads_reused_past_other_bytes))
+           UT(test_packet_loads_reused_past_other_bytes), UT(test_stack_stores_forwarded))
