@@ -304,17 +304,19 @@ static void test_constant_adds_reassociate(void)
     XDP("var r = m[1]\n if (r == null) { return XDP_PASS }\n if (r.a == 1) { return XDP_DROP }\n" between \
         " if (r.a == 3) { return XDP_TX }\n return XDP_PASS")
 
-static int map_value_loads(const char *src)
+/* Loads through pointers of provenance prov. */
+static int loads_from(IrFunc *f, Prov prov)
 {
-    IrFunc *f = ir_of(src, "p", true);
     int n = 0;
     for (int b = 0; f && b < f->blocks.n; b++)
         for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
             Ins *i = f->blocks.v[b]->ins.v[k];
-            n += i->op == I_LOAD && i->a[0]->prov == P_MAP_VALUE;
+            n += i->op == I_LOAD && i->a[0]->prov == prov;
         }
     return n;
 }
+
+static int map_value_loads(const char *src) { return loads_from(ir_of(src, "p", true), P_MAP_VALUE); }
 
 static void test_loads_reused_on_straight_paths(void)
 {
@@ -350,16 +352,7 @@ static void test_packet_loads_reused_past_other_bytes(void)
     CU_ASSERT_EQUAL(count_loads(ir_of(PROTOCOL_TWICE(" ip->protocol = 17\n"), "p", true), 23), 1);
 }
 
-static int stack_loads(IrFunc *f)
-{
-    int n = 0;
-    for (int b = 0; f && b < f->blocks.n; b++)
-        for (int k = 0; k < f->blocks.v[b]->ins.n; k++) {
-            Ins *i = f->blocks.v[b]->ins.v[k];
-            n += i->op == I_LOAD && i->a[0]->prov == P_STACK;
-        }
-    return n;
-}
+static int stack_loads(IrFunc *f) { return loads_from(f, P_STACK); }
 
 #define LOCAL_STRUCT(between) \
     "struct M { a: u32, b: u16 }\nvar m2 : hash<u32, M>(4)\n" \
