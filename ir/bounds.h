@@ -98,7 +98,10 @@ typedef struct BState BState;
 /* A check to insert before instruction `at` (bounds_insert.c): packet
  * (value + n <= data_end) or index (value <= n). */
 typedef enum { CHK_PKT, CHK_MAX } CheckKind;
-typedef struct BRequest { CheckKind kind; Ins *at, *value; int64_t n; } BRequest;
+enum { MAX_HELD = 4 };
+/* A check to insert; its failure path discards the ring-buffer records
+ * held there (refs) before it returns. */
+typedef struct BRequest { CheckKind kind; Ins *at, *value; int64_t n; Ins *refs[MAX_HELD]; int nrefs; } BRequest;
 
 /* One function under analysis. */
 typedef struct BFunc {
@@ -167,6 +170,9 @@ bool flow_stale(BFunc *bf, Ins *root, Ins *use, Ins **why);
 bool flow_slot_written(BFunc *bf, int slot);
 void flow_check_return(BFunc *bf, Ins *ret);
 bool flow_tracks_ref(BFunc *bf, Ins *root);
+/* The reserve calls of the records held here on some path (up to max);
+ * *released when one of them is also released on some path. */
+int flow_held(BFunc *bf, Ins **out, int max, bool *released);
 
 /* ---- bounds_check.c, bounds_helpers.c --------------------------------- */
 
@@ -189,7 +195,7 @@ void loops_const_trips(BFunc *bf);
 
 /* ---- bounds_insert.c ---------------------------------------------------- */
 
-void insert_request(BFunc *bf, CheckKind k, Ins *at, Ins *value, int64_t n);
+BRequest *insert_request(BFunc *bf, CheckKind k, Ins *at, Ins *value, int64_t n);
 void insert_apply(BFunc *bf);
 
 /* ---- bounds.c: diagnostics -------------------------------------------- */

@@ -280,6 +280,23 @@ bool flow_tracks_ref(BFunc *bf, Ins *root)
     return root && bf->flow->obj_of[root->id] >= 0 && is_helper(root, BPF_FUNC_ringbuf_reserve);
 }
 
+int flow_held(BFunc *bf, Ins **out, int max, bool *released)
+{
+    BState *s = bf->flow;
+    Word *held = set_of(s, s->cur, S_HELD), *rel = set_of(s, s->cur, S_RELEASED);
+    int n = 0;
+    *released = false;
+    for (int o = 0; o < s->nobj; o++) {
+        if (!has(held, o))
+            continue;
+        *released |= has(rel, o);
+        if (n < max)
+            out[n] = s->obj[o];
+        n++;
+    }
+    return n;
+}
+
 bool flow_released(BFunc *bf, Ins *root)
 {
     BState *s = bf->flow;

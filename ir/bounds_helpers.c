@@ -120,17 +120,21 @@ static const char *prov_name(AVal *a)
     }
 }
 
-/* Bytes the verifier lets a helper touch from pointer p, or -1 when
- * the pass cannot tell (no check then). */
+/* Bytes the verifier lets a helper touch from pointer p (0 when it
+ * points past what is proven), or -1 when the pass cannot tell (no check
+ * then). */
 static int64_t room(BFunc *bf, AVal *p)
 {
     if (p->off < 0 || p->v.smin < 0)
         return -1;
+    int64_t left;
     if (p->prov == P_PKT)
-        return pkt_bytes_at(bf, p, bf->cur_blk, bf->cur_idx) - p->off_hi - (int64_t)p->v.umax;
-    if (p->size < 0)
+        left = pkt_bytes_at(bf, p, bf->cur_blk, bf->cur_idx) - p->off_hi - (int64_t)p->v.umax;
+    else if (p->size < 0)
         return -1;
-    return p->size - p->off_hi - (int64_t)p->v.umax;
+    else
+        left = p->size - p->off_hi - (int64_t)p->v.umax;
+    return left < 0 ? 0 : left;
 }
 
 static bool not_null(BFunc *bf, Ins *call, AVal *a, const char *fn, int k)
@@ -184,6 +188,9 @@ static void check_mem(BFunc *bf, Ins *call, int k, ArgKind kind, const char *fn)
                          rng_str(s.v), prov_name(&p), (long long)left);
         if (left > 0)
             help("bound it first: if (n > %lld) { n = %lld }", (long long)left, (long long)left);
+        else if (p.prov == P_PKT)
+            help("check that the packet holds them first: if (p + %llu > ctx->data_end) { ... }",
+                 (unsigned long long)s.v.umax);
         else
             help("pass a size that fits the memory");
         return;

@@ -1,6 +1,7 @@
 /* The checks the pass inserts, once the final pass has decided them:
  * the block is split before the instruction, and the new test returns
- * the program's pass verdict when it fails.
+ * the program's pass verdict when it fails, after discarding the ring
+ * buffer records held there.
  *
  *   packet:  %end = load ctx->data_end; %lim = %p + n
  *            if (%lim > %end) return verdict
@@ -9,11 +10,13 @@
  *            to see the compare on the register it will add) */
 #include "ir/bounds.h"
 
+#include <linux/bpf.h>
 #include <string.h>
 
-void insert_request(BFunc *bf, CheckKind k, Ins *at, Ins *value, int64_t n)
+BRequest *insert_request(BFunc *bf, CheckKind k, Ins *at, Ins *value, int64_t n)
 {
-    vpush(bf->requests, ((BRequest){ k, at, value, n }));
+    vpush(bf->requests, ((BRequest){ k, at, value, n, { 0 }, 0 }));
+    return &bf->requests.v[bf->requests.n - 1];
 }
 
 static Ins *new_ins(BFunc *bf, Block *b, IrOp op, int w, Pos pos)
@@ -52,9 +55,18 @@ static Block *split_at(BFunc *bf, Block *b, int k)
     return cont;
 }
 
-static Block *fail_block(BFunc *bf, Block *from, Pos pos)
+static Block *fail_block(BFunc *bf, Block *from, Pos pos, BRequest *req)
 {
     Block *fail = ir_new_block(bf->f);
+    for (int k = 0; k < req->nrefs; k++) {
+        Ins *flags = new_const(bf, fail, 0, 8, pos);
+        Ins *d = new_ins(bf, fail, I_CALL_HELPER, 0, pos);
+        d->imm = BPF_FUNC_ringbuf_discard;
+        d->args = xalloc(sizeof(Ins *) * 2);
+        d->args[0] = req->refs[k];
+        d->args[1] = flags;
+        d->nargs = 2;
+    }
     Ins *r = ir_new_ins(bf->f, I_RET, 0);
     r->pos = pos;
     if (!bf->void_ret)
@@ -85,7 +97,7 @@ static void apply(BFunc *bf, BRequest *r)
         return;
     Pos pos = r->at->pos;
     Block *cont = split_at(bf, b, k);
-    Block *fail = fail_block(bf, b, pos);
+    Block *fail = fail_block(bf, b, pos, r);
     Ins *lhs, *rhs;
     int cw;
     if (r->kind == CHK_PKT) {
