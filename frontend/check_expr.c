@@ -1172,6 +1172,8 @@ Type *check_expr(Node *n, Type *want)
         n->from_var = var_const(n->lhs) || var_const(n->rhs) || var_const(n->cond) || var_const(n->then)
                       || var_const(n->els);
     C.tail_ok = false;
-    n->ty = t;
-    return t;
+    /* no type: a part of it was wrong (a map type cut short has no value
+     * type) and was reported; callers see the error type, never null */
+    n->ty = t ? t : ty_error;
+    return n->ty;
 }
