@@ -4,6 +4,7 @@
 # make bench   compare with clang -O2 -target bpf (bench/)
 # make fuzz    libFuzzer over the front end (FUZZ_SECONDS, default 60)
 # make fuzz-pipeline   libFuzzer over the whole pipeline to the object
+# make fuzz-sweep      load what ksc compiles of that corpus into the kernel
 # make install PREFIX=/usr/local
 
 CC      ?= cc
@@ -22,7 +23,7 @@ SAN_OBJS := $(SRCS:%.c=$(B)/san/%.o)
 RUNTIME := $(wildcard runtime/*.c runtime/*.h)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
-.PHONY: all run check unit check-e2e check-vm bench fuzz fuzz-pipeline install clean deps
+.PHONY: all run check unit check-e2e check-vm bench fuzz fuzz-pipeline fuzz-sweep install clean deps
 
 all: $(B)/ksc
 
@@ -78,6 +79,9 @@ fuzz: $(B)/ksc
 
 fuzz-pipeline: $(B)/ksc
 	@FUZZ_TARGET=pipeline tests/fuzz/run.sh
+
+fuzz-sweep: $(B)/ksc
+	@tests/fuzz/sweep.sh
 
 install: $(B)/ksc
 	install -d $(DESTDIR)$(PREFIX)/bin
