@@ -129,6 +129,8 @@ static bool region_clean(Block *b, Ins *ld, int *budget)
 {
     Block *seen[REGION], *work[4 * REGION];
     int nseen = 0, nwork = 0;
+    if (b->preds.n > 4 * REGION)
+        return false;
     for (int p = 0; p < b->preds.n; p++)
         work[nwork++] = b->preds.v[p];
     while (nwork) {

@@ -370,6 +370,18 @@ static void test_stack_stores_forwarded(void)
               >= 1);
 }
 
+static void test_load_reuse_many_predecessors(void)
+{
+    /* concatenating a long literal joins one exit per byte in one block:
+     * the walk back from long[1] must give up there, not overrun (a
+     * fuzzer find) */
+    IrFunc *f = ir_of(XDP("var a: str(8) = \"ksc\"\n"
+                          " var long: str(6) = a + \"0123456789012345678901234567890123456789012345678901234567890123456789\"\n"
+                          " return (long[1] as u32) as xdp_action"),
+                      "p", true);
+    CU_ASSERT_PTR_NOT_NULL(f);
+}
+
 UNIT_SUITE(ir, UT(test_fold_constants), UT(test_fold_division_rules), UT(test_fold_branches),
            UT(test_strength_reduction), UT(test_offsets_fold_into_loads), UT(test_copyprop_removes_trivial_phis),
            UT(test_value_numbering), UT(test_nullcheck_elimination), UT(test_return_merging), UT(test_inlining),
@@ -377,4 +389,5 @@ UNIT_SUITE(ir, UT(test_fold_constants), UT(test_fold_division_rules), UT(test_fo
            UT(test_equal_counters_merge), UT(test_counter_strength_reduction),
            UT(test_packet_loads_merge), UT(test_ctx_store_keeps_packet_loads_merged),
            UT(test_constant_adds_reassociate), UT(test_loads_reused_on_straight_paths),
-           UT(test_packet_loads_reused_past_other_bytes), UT(test_stack_stores_forwarded))
+           UT(test_packet_loads_reused_past_other_bytes), UT(test_stack_stores_forwarded),
+           UT(test_load_reuse_many_predecessors))
