@@ -55,7 +55,9 @@ for f in "$CORPUS"/*; do
         cp "$tmp/log" "$OUT/refused/$name.log"
         echo "REFUSED $f"
     fi
-    rm -rf "$pin"
+    # what the object pinned by name (pinned_globals, pinned maps) goes too,
+    # or the next input with another layout would fail to reuse it
+    find /sys/fs/bpf -mindepth 1 -maxdepth 1 ! -name '*.debug' -exec rm -rf {} +
 done
 echo "sweep: $inputs inputs, $compiled compiled, $loaded loaded, $unsupported need what this kernel lacks, $slow not verified within 120 s, $refused refused by the verifier"
 [ "$refused" -eq 0 ]
