@@ -50,6 +50,11 @@ void lex_reset(void);
  * (call after arena_free_all, as unit tests and the fuzzer do). */
 void builtins_reset(void);
 
+/* util.c: releases everything one compile leaves (arena, diagnostics,
+ * lexer, built-ins, kernel types) and sets up the types again, so that
+ * one process compiles many inputs: unit tests and the fuzzers. */
+void compiler_reset(void);
+
 #endif
 
 /* ---- the checker's shared state and entry points --------------------- */

@@ -2,6 +2,9 @@
  * frees everything at once, so allocation is an arena of big chunks. */
 #include "frontend/frontend.h"
 
+#include "btf/ksbtf.h"
+#include "frontend/internal.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -114,6 +117,16 @@ void arena_free_all(void)
         bigs = b->next;
         free(b);
     }
+}
+
+void compiler_reset(void)
+{
+    arena_free_all();
+    diag_reset();
+    lex_reset();
+    builtins_reset();
+    kbtf_reset();
+    types_init();
 }
 
 char *xstrndup(const char *s, size_t n)

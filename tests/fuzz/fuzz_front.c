@@ -1,7 +1,6 @@
 /* libFuzzer target for the front end: lex, parse, check and dump one input
- * as a .ks file, then release everything, exactly as unit_reset() does
- * between unit tests, so one process runs millions of inputs without
- * growing. Kernel BTF is off ("none"): inputs see only the built-in set.
+ * as a .ks file, then release everything with compiler_reset(), as the
+ * unit tests do, so one process runs millions of inputs without growing. Kernel BTF is off ("none"): inputs see only the built-in set.
  * Built and run by tests/fuzz/run.sh (`make fuzz`). */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,21 +12,11 @@
 
 static FILE *sink;      /* diagnostics and the AST dump go nowhere */
 
-static void reset_all(void)
-{
-    arena_free_all();
-    diag_reset();
-    lex_reset();
-    builtins_reset();
-    kbtf_reset();
-    types_init();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!sink)
         sink = fopen("/dev/null", "w");
-    reset_all();
+    compiler_reset();
     kbtf_set_path("none");
     diag_set_output(sink);
     FrontOpts opts = { 0 };
@@ -38,6 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_program(p, &opts);
     dump_ast(p, sink);
     diag_set_output(NULL);
-    reset_all();
+    compiler_reset();
     return 0;
 }

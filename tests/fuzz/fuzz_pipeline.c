@@ -3,8 +3,8 @@
  * instruction selection, register allocation and the ELF writer, alternately
  * with -O0, -funroll, --no-bounds and cpu v4 so each path is reached. An
  * internal error (fatal() exits) or a sanitizer report is a finding, as is
- * an object the writer refuses. State is released between inputs as
- * unit_reset() does. Kernel BTF is off ("none"). Built and run by
+ * an object the writer refuses. State is released between inputs with
+ * compiler_reset(). Kernel BTF is off ("none"). Built and run by
  * tests/fuzz/run.sh with FUZZ_TARGET=pipeline (`make fuzz-pipeline`). */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,16 +16,6 @@
 #include "ksc.h"
 
 static FILE *sink;
-
-static void reset_all(void)
-{
-    arena_free_all();
-    diag_reset();
-    lex_reset();
-    builtins_reset();
-    kbtf_reset();
-    types_init();
-}
 
 /* The last input byte picks the options, so a mutation of it alone
  * compiles the same program another way. */
@@ -41,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!sink)
         sink = fopen("/dev/null", "w");
-    reset_all();
+    compiler_reset();
     kbtf_set_path("none");
     diag_set_output(sink);
     KscOpts o = { 0 };
@@ -55,6 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!diag_errors() && ksc_backend(p, &o) && !diag_errors())
         abort();
     diag_set_output(NULL);
-    reset_all();
+    compiler_reset();
     return 0;
 }

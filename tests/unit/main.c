@@ -20,15 +20,7 @@ void unit_register(const char *suite, const UnitTest *tests)
         regs[nregs++] = (Reg){ suite, tests };
 }
 
-void unit_reset(void)
-{
-    arena_free_all();
-    diag_reset();
-    lex_reset();
-    builtins_reset();
-    kbtf_reset();
-    types_init();
-}
+void unit_reset(void) { compiler_reset(); }
 
 /* src may be built in the arena (xfmt) that unit_reset() frees, and the
  * program keeps pointers into its text: it is copied first, and the copy
