@@ -171,7 +171,7 @@ static long eval_length(Node *e, const char *what, long min)
         return min;
     Node *n = e;
     check_value(&n, ty_u64);
-    if (!n->ty || n->ty->kind == TY_ERROR)     /* reported already */
+    if (n->ty->kind == TY_ERROR)
         return min;
     if (!n->is_const_val) {
         error_at(e->pos, "%s must be a constant", what);
@@ -615,10 +615,10 @@ static void check_global_decl(Global *g)
         g->checking = false;
         if (!g->ty)
             g->ty = g->init->ty;
-        if (g->init->ty && !constant_init(g->init))     /* no type: already reported */
+        if (!constant_init(g->init))
             error_at(g->init->pos, "a global's initial value must be a constant");
     }
-    if (g->ty && (g->ty->kind == TY_VOID || g->ty->kind == TY_NULL))
+    if (g->ty->kind == TY_VOID || g->ty->kind == TY_NULL)
         error_at(g->pos, "global '%s' cannot have type %s", g->name, type_name(g->ty));
 }
 

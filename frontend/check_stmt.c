@@ -502,7 +502,7 @@ static void check_try(Node *n)
         if (!c->has_code)
             continue;
         check_value(&c->lhs, ty_i32);
-        if (c->lhs->ty && c->lhs->ty->kind != TY_ERROR && !c->lhs->is_const_val)
+        if (c->lhs->ty->kind != TY_ERROR && !c->lhs->is_const_val)
             error_at(c->lhs->pos, "a catch code must be a constant");
         c->ival = (uint64_t)c->lhs->cval;
     }
