@@ -111,45 +111,40 @@ static void check_stale(BFunc *bf, Ins *i, AVal *p)
 
 /* ---- packet ------------------------------------------------------------ */
 
-static int index_in_block(Ins *i)
-{
-    int k = 0;
-    while (i->blk->ins.v[k] != i)
-        k++;
-    return k;
-}
-
 /* The records held at the check, for its failure path to discard: each
  * must be reserved on every path here (its reserve dominates), tested
- * non-null, and released on none. False when that is not so. */
-static bool held_for_check(BFunc *bf, BRequest *r)
+ * non-null, and released on none. Their number, or -1 when that is not
+ * so. */
+static int held_for_check(BFunc *bf, Ins **refs)
 {
     bool released;
-    int n = flow_held(bf, r->refs, MAX_HELD, &released);
+    int n = flow_held(bf, refs, MAX_HELD, &released);
     if (n > MAX_HELD || released)
-        return false;
+        return -1;
     for (int k = 0; k < n; k++) {
-        Ins *res = r->refs[k];
-        if (!bstate_dominates(bf, res->blk->id, index_in_block(res), bf->cur_blk, bf->cur_idx)
+        Ins *res = refs[k];
+        if (!bstate_dominates(bf, res->blk->id, ir_index(res), bf->cur_blk, bf->cur_idx)
             || !nonnull_at(bf, res, bf->cur_blk, bf->cur_idx))
-            return false;
+            return -1;
     }
-    r->nrefs = n;
-    return true;
+    return n;
 }
 
 static void pkt_insert(BFunc *bf, Ins *i, AVal *p, int64_t need, bool write)
 {
     const char *v = verdict_name(bf);
-    BRequest *r = insert_request(bf, CHK_PKT, i, i->a[0], i->imm + i->mw);
-    if (!held_for_check(bf, r)) {
-        bf->requests.n--;
+    Ins *refs[MAX_HELD];
+    int nrefs = held_for_check(bf, refs);
+    if (nrefs < 0) {
         bounds_error(bf, i->pos, "this packet %s is not proven within the packet bounds, and ksc cannot check it "
                      "here: a ring buffer record may be held, and returning would leak it", write ? "write" : "read");
         help("check the length before the reserve: if (ctx->data + %lld > ctx->data_end) { return %s }",
              (long long)need, v);
         return;
     }
+    BRequest *r = insert_request(bf, CHK_PKT, i, i->a[0], i->imm + i->mw);
+    memcpy(r->refs, refs, sizeof(Ins *) * (size_t)nrefs);
+    r->nrefs = nrefs;
     pkt_fact(bf, p, bf->cur_blk, bf->cur_idx - 1, i->imm + i->mw);
     warn_class_at(i->pos, "bounds", "this packet %s is not proven within the packet bounds: ksc checks it and "
                   "returns %s when the packet is shorter", write ? "write" : "read", v);

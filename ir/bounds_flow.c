@@ -339,11 +339,7 @@ static Ins *changed_between(BFunc *bf, Ins *def, Ins *use, Changes hit, const ch
 {
     BState *s = bf->flow;
     Block *db = def->blk, *ub = use->blk;
-    int dk = 0, uk = 0;
-    while (db->ins.v[dk] != def)
-        dk++;
-    while (ub->ins.v[uk] != use)
-        uk++;
+    int dk = ir_index(def), uk = ir_index(use);
     if (db == ub && dk < uk)
         return scan(ub, dk + 1, uk - 1, hit, sym);
     Ins *why = scan(ub, 0, uk - 1, hit, sym);

@@ -30,18 +30,14 @@ static bool pure(Ins *i)
     }
 }
 
-static bool packet_memory(Ins *ptr) { return ptr->prov == P_PKT || ptr->prov == P_PKT_META || ptr->prov == P_CTX; }
+static bool packet_memory(Ins *ptr)
+{
+    MemRegion r = mem_region(ptr->prov);
+    return r == MEM_PACKET || r == MEM_CTX;
+}
 
 /* Memory a store may write without touching the packet or the context. */
-static bool elsewhere(Ins *ptr)
-{
-    switch (ptr->prov) {
-    case P_STACK: case P_MAP_VALUE: case P_GLOBAL: case P_RINGBUF:
-        return true;
-    default:
-        return false;
-    }
-}
+static bool elsewhere(Ins *ptr) { return mem_region(ptr->prov) > MEM_CTX; }
 
 /* Whether i may change what a load through a pointer of provenance prov
  * (the packet or the context) reads. A store to the context (skb->mark)

@@ -124,9 +124,7 @@ static Ins *const_before(Ins *i, int64_t v)
     Ins *c = ir_new_ins(cur_func, I_CONST, i->w);
     c->imm = v;
     c->blk = i->blk;
-    int k = 0;
-    while (i->blk->ins.v[k] != i)
-        k++;
+    int k = ir_index(i);
     vpush(i->blk->ins, NULL);
     for (int j = i->blk->ins.n - 1; j > k; j--)
         i->blk->ins.v[j] = i->blk->ins.v[j - 1];

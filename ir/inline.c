@@ -126,9 +126,7 @@ static void lower_args_and_returns(Clone *c, IrFunc *callee)
 static Block *split_after(IrFunc *f, Ins *call)
 {
     Block *b = call->blk, *cont = ir_new_block(f);
-    int at = 0;
-    while (b->ins.v[at] != call)
-        at++;
+    int at = ir_index(call);
     for (int k = at + 1; k < b->ins.n; k++) {
         b->ins.v[k]->blk = cont;
         vpush(cont->ins, b->ins.v[k]);

@@ -81,6 +81,27 @@ bool ir_has_effect(Ins *i)
 
 Ins *ir_term(Block *b) { return b->ins.n ? b->ins.v[b->ins.n - 1] : NULL; }
 
+int ir_index(Ins *i)
+{
+    int k = 0;
+    while (i->blk->ins.v[k] != i)
+        k++;
+    return k;
+}
+
+MemRegion mem_region(int prov)
+{
+    switch (prov) {
+    case P_PKT: case P_PKT_META: return MEM_PACKET;
+    case P_CTX: return MEM_CTX;
+    case P_MAP_VALUE: return MEM_MAP_VALUE;
+    case P_STACK: return MEM_STACK;
+    case P_GLOBAL: return MEM_GLOBAL;
+    case P_RINGBUF: return MEM_RINGBUF;
+    default: return MEM_UNKNOWN;
+    }
+}
+
 static void use(Ins *i)
 {
     if (i)

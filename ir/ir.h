@@ -151,6 +151,12 @@ int ir_add_slot(IrFunc *f, int size, int align, Var *v);
 bool ir_is_term(Ins *i);
 bool ir_has_effect(Ins *i);
 Ins *ir_term(Block *b);
+int ir_index(Ins *i);               /* i's position in its block */
+/* Memory a pointer of provenance p points into, for telling accesses that
+ * cannot overlap: the packet (with its metadata), the context, map values,
+ * the stack, globals, ring-buffer records; MEM_UNKNOWN for anything else. */
+typedef enum { MEM_UNKNOWN, MEM_PACKET, MEM_CTX, MEM_MAP_VALUE, MEM_STACK, MEM_GLOBAL, MEM_RINGBUF } MemRegion;
+MemRegion mem_region(int prov);
 void ir_count_uses(IrFunc *f);
 void ir_order(IrFunc *f);           /* RPO numbering, dominators, loop depth */
 void ir_replace_uses(IrFunc *f, Ins *from, Ins *to);

@@ -2,8 +2,8 @@
  * read shortly before it (same pointer value, offset and size), or what a
  * store of the same bytes wrote, when nothing between them may have
  * written those bytes. On the stack that keeps a local struct's fields in
- * registers between their uses: `m.vlans += 1` reads no memory. Value numbering
- * (cse.c) merges packet loads only in functions that never write the
+ * registers between their uses: `m.vlans += 1` reads no memory. Value
+ * numbering (cse.c) merges packet loads only in functions that never write the
  * packet; this pass covers the functions that do, and map values:
  * `if (r == 1) ... if (r == 3)` on a map value is one load, and so is
  * ip->protocol tested before and after the addresses are rewritten.
@@ -20,20 +20,6 @@
 #include "ir/bounds.h"
 
 enum { WALK = 64, REGION = 16 };
-
-/* What memory a pointer of provenance p reads; 0 when unknown. */
-static int region(int p)
-{
-    switch (p) {
-    case P_PKT: case P_PKT_META: return 1;  /* one buffer */
-    case P_CTX: return 2;
-    case P_MAP_VALUE: return 3;
-    case P_STACK: return 4;
-    case P_GLOBAL: return 5;
-    case P_RINGBUF: return 6;
-    default: return 0;
-    }
-}
 
 static int bytes(Ins *m)
 {
@@ -52,7 +38,7 @@ static bool same_base(Ins *p, Ins *q)
 static bool may_overlap(Ins *st, Ins *ld)
 {
     Ins *p = st->a[0], *q = ld->a[0];
-    int rp = region(p->prov), rq = region(q->prov);
+    MemRegion rp = mem_region(p->prov), rq = mem_region(q->prov);
     if (rp && rq && rp != rq)
         return false;
     if (p->op == I_SLOT && q->op == I_SLOT && p->imm != q->imm)
@@ -68,7 +54,7 @@ static bool may_overlap(Ins *st, Ins *ld)
 static bool pointer_args(Ins *call, bool packet_only)
 {
     for (int k = 0; k < call->nargs; k++)
-        if (packet_only ? region(call->args[k]->prov) == 1 || call->args[k]->prov == P_CTX
+        if (packet_only ? mem_region(call->args[k]->prov) == MEM_PACKET || call->args[k]->prov == P_CTX
                         : call->args[k]->prov != P_NONE)
             return true;
     return false;
@@ -80,18 +66,18 @@ static bool pointer_args(Ins *call, bool packet_only)
  * any call. */
 static bool clobbers(Ins *x, Ins *ld)
 {
-    int r = region(ld->a[0]->prov);
+    MemRegion r = mem_region(ld->a[0]->prov);
     switch (x->op) {
     case I_STORE: case I_ATOMIC_ADD:
         return may_overlap(x, ld);
     case I_CALL_HELPER:
-        if (r == 3)
+        if (r == MEM_MAP_VALUE)
             return true;
-        if (r == 4)     /* a helper given a stack pointer may write there */
+        if (r == MEM_STACK)     /* a helper given a stack pointer may write there */
             return pointer_args(x, false);
         return helper_changes_pkt((int)x->imm) || pointer_args(x, true);
     case I_CALL: case I_CALL_KFUNC:
-        return r == 3 || pointer_args(x, false);
+        return r == MEM_MAP_VALUE || pointer_args(x, false);
     case I_TAIL_CALL:
         return true;
     default:
@@ -110,8 +96,8 @@ static bool same_load(Ins *a, Ins *b)
  * (a queue_mapping out of range is dropped). */
 static bool same_store(Ins *st, Ins *ld)
 {
-    return st->op == I_STORE && ld->a[0]->prov != P_CTX && !st->volatile_ && same_base(st->a[0], ld->a[0]) && st->imm == ld->imm
-           && bytes(st) == bytes(ld);
+    return st->op == I_STORE && ld->a[0]->prov != P_CTX && !st->volatile_ && same_base(st->a[0], ld->a[0])
+           && st->imm == ld->imm && bytes(st) == bytes(ld);
 }
 
 static bool scan_clean(Block *x, Ins *ld, int *budget)
@@ -154,9 +140,9 @@ static bool region_clean(Block *b, Ins *ld, int *budget)
     return true;
 }
 
-/* The load or store ld (at index k of its block) can take its value
- * from, or NULL. */
-static Ins *earlier_load(Ins *ld, int k)
+/* The earlier load or store that load ld (at index k of its block) can
+ * take its value from, or NULL. */
+static Ins *value_source(Ins *ld, int k)
 {
     Block *b = ld->blk;
     int budget = WALK;
@@ -186,16 +172,25 @@ static bool candidate(Ins *i)
 {
     if (i->op != I_LOAD || i->volatile_)
         return false;
-    int r = region(i->a[0]->prov);
-    return r >= 1 && r <= 4;
+    MemRegion r = mem_region(i->a[0]->prov);
+    return r == MEM_PACKET || r == MEM_CTX || r == MEM_MAP_VALUE || r == MEM_STACK;
 }
 
 static uint64_t low_bytes(int64_t v, int n) { return n >= 8 ? (uint64_t)v : (uint64_t)v & ((1ULL << (n * 8)) - 1); }
 
+/* ld becomes a copy of v (keeping its width and provenance). */
+static void make_copy(Ins *ld, Ins *v)
+{
+    ld->op = I_COPY;
+    ld->a[0] = v;
+    ld->imm = 0;
+    ld->mw = 0;
+}
+
 /* ld becomes the value st wrote, when that is exactly what it reads: a
  * constant (cut to the bytes moved, as the load zero-extends them), or a
  * value of the load's width and kind. */
-static bool forward(Ins *ld, Ins *st)
+static void forward(Ins *ld, Ins *st)
 {
     Ins *v = st->a[1];
     if (v->op == I_CONST) {
@@ -204,15 +199,9 @@ static bool forward(Ins *ld, Ins *st)
         ld->a[0] = NULL;
         ld->prov = P_NONE;
         ld->mw = 0;
-        return true;
+    } else if (v->w == ld->w && bytes(ld) == ld->w && v->prov == ld->prov) {
+        make_copy(ld, v);
     }
-    if (v->w != ld->w || bytes(ld) != ld->w || v->prov != ld->prov)
-        return false;
-    ld->op = I_COPY;
-    ld->a[0] = v;
-    ld->imm = 0;
-    ld->mw = 0;
-    return true;
 }
 
 void ir_reuse_loads(IrFunc *f)
@@ -221,16 +210,11 @@ void ir_reuse_loads(IrFunc *f)
         Block *bl = f->blocks.v[b];
         for (int k = 0; k < bl->ins.n; k++) {
             Ins *i = bl->ins.v[k];
-            Ins *prev = candidate(i) ? earlier_load(i, k) : NULL;
-            if (!prev || (prev->op == I_STORE && !forward(i, prev)))
-                continue;
-            if (prev->op == I_STORE)
-                continue;
-            i->op = I_COPY;     /* keeps i's width and provenance */
-            i->a[0] = prev;
-            i->a[1] = i->a[2] = i->a[3] = NULL;
-            i->imm = 0;
-            i->mw = 0;
+            Ins *src = candidate(i) ? value_source(i, k) : NULL;
+            if (src && src->op == I_STORE)
+                forward(i, src);
+            else if (src)
+                make_copy(i, src);
         }
     }
 }
